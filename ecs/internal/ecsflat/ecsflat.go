@@ -1,0 +1,246 @@
+// Package ecsflat reads the official ECS flat field set (ecs_flat.yml) and
+// renders the Go lookup table used by package ecs (fields_gen.go).
+//
+// It is shared by the generator (ecs/internal/gen) and by the staleness test
+// in package ecs, so both always agree on how the yml is interpreted.
+package ecsflat
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"go/format"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Field is one ECS field as described by ecs_flat.yml.
+//
+// multi_fields (e.g. process.command_line.text) are index-time sub-fields
+// of the mapping, not separate JSON fields, so they are not represented.
+type Field struct {
+	Name       string // flat dotted name, e.g. "process.thread.id"
+	Type       string // ECS type: keyword, long, date, object, nested, ...
+	ObjectType string // object_type for free-form objects (labels: keyword), else ""
+	Array      bool   // normalize contains "array": value is expected to be an array
+	Leaf       bool   // no other ECS field lies below this one
+}
+
+// Schema is the parsed field set.
+type Schema struct {
+	Version string   // ECS version, e.g. "9.4.0"
+	Fields  []Field  // sorted by Name
+	Groups  []string // implicit object paths ("host", "process.thread"): proper prefixes of field names that are not fields themselves; sorted
+}
+
+type rawField struct {
+	FlatName   string   `yaml:"flat_name"`
+	Type       string   `yaml:"type"`
+	ObjectType string   `yaml:"object_type"`
+	Normalize  []string `yaml:"normalize"`
+}
+
+// Parse parses the contents of ecs_flat.yml. The Version of the returned
+// schema is empty; see [ReadVersion].
+func Parse(yml []byte) (*Schema, error) {
+	var raw map[string]rawField
+	if err := yaml.Unmarshal(yml, &raw); err != nil {
+		return nil, fmt.Errorf("ecsflat: parse ecs_flat.yml: %w", err)
+	}
+	if len(raw) == 0 {
+		return nil, fmt.Errorf("ecsflat: ecs_flat.yml contains no fields")
+	}
+	names := make([]string, 0, len(raw))
+	for name, f := range raw {
+		if f.FlatName != name {
+			return nil, fmt.Errorf("ecsflat: field %q has flat_name %q", name, f.FlatName)
+		}
+		if f.Type == "" {
+			return nil, fmt.Errorf("ecsflat: field %q has no type", name)
+		}
+		if name == "" || strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".") || strings.Contains(name, "..") {
+			return nil, fmt.Errorf("ecsflat: malformed field name %q", name)
+		}
+		names = append(names, name)
+	}
+	slices.Sort(names)
+
+	hasChildren := make(map[string]bool)
+	groups := make(map[string]bool)
+	for _, name := range names {
+		for i := range len(name) {
+			if name[i] != '.' {
+				continue
+			}
+			prefix := name[:i]
+			hasChildren[prefix] = true
+			if _, isField := raw[prefix]; !isField {
+				groups[prefix] = true
+			}
+		}
+	}
+
+	s := &Schema{Fields: make([]Field, 0, len(names))}
+	for _, name := range names {
+		f := raw[name]
+		s.Fields = append(s.Fields, Field{
+			Name:       name,
+			Type:       f.Type,
+			ObjectType: f.ObjectType,
+			Array:      slices.Contains(f.Normalize, "array"),
+			Leaf:       !hasChildren[name],
+		})
+	}
+	for g := range groups {
+		s.Groups = append(s.Groups, g)
+	}
+	slices.Sort(s.Groups)
+	return s, nil
+}
+
+// ReadVersion extracts _meta.ecs_version from an ECS composable index
+// template (composable/template.json). ecs_flat.yml itself does not carry
+// the ECS release version (ecs.version's example there is "1.0.0").
+func ReadVersion(templateJSON []byte) (string, error) {
+	var t struct {
+		Meta struct {
+			ECSVersion string `json:"ecs_version"`
+		} `json:"_meta"`
+	}
+	if err := json.Unmarshal(templateJSON, &t); err != nil {
+		return "", fmt.Errorf("ecsflat: parse template: %w", err)
+	}
+	if t.Meta.ECSVersion == "" {
+		return "", fmt.Errorf("ecsflat: template has no _meta.ecs_version")
+	}
+	return t.Meta.ECSVersion, nil
+}
+
+// VersionFileFor returns where the version is looked up for a given
+// ecs_flat.yml: composable/template.json next to it (the layout of the ECS
+// release artifacts and of ecs/testdata).
+func VersionFileFor(ymlPath string) string {
+	return filepath.Join(filepath.Dir(ymlPath), "composable", "template.json")
+}
+
+// Load reads ymlPath and, unless version is non-empty, the version from
+// [VersionFileFor](ymlPath).
+func Load(ymlPath, version string) (*Schema, error) {
+	yml, err := os.ReadFile(ymlPath)
+	if err != nil {
+		return nil, err
+	}
+	s, err := Parse(yml)
+	if err != nil {
+		return nil, err
+	}
+	if version == "" {
+		tmpl, err := os.ReadFile(VersionFileFor(ymlPath))
+		if err != nil {
+			return nil, fmt.Errorf("ecsflat: reading ECS version (pass -version to override): %w", err)
+		}
+		if version, err = ReadVersion(tmpl); err != nil {
+			return nil, err
+		}
+	}
+	s.Version = version
+	return s, nil
+}
+
+// Render returns the gofmt-ed source of fields_gen.go for package pkg.
+func Render(s *Schema, pkg string) ([]byte, error) {
+	var b bytes.Buffer
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+
+	p("// Code generated by ecs/internal/gen from ecs_flat.yml; DO NOT EDIT.\n\n")
+	p("package %s\n\n", pkg)
+	p("// Version is the ECS version the field table was generated from.\n")
+	p("const Version = %s\n\n", strconv.Quote(s.Version))
+
+	p(`// ecsFieldEntry describes one ECS field from ecs_flat.yml.
+type ecsFieldEntry struct {
+	typ        string // ECS type: keyword, long, date, object, nested, flattened, ...
+	objectType string // object_type of free-form object fields (labels: "keyword"), else ""
+	leaf       bool   // no ECS field lies below this one
+	array      bool   // normalize: [array]
+}
+
+// ecsFieldTable maps every ECS field name (%d fields; multi_fields excluded,
+// they are not JSON fields) to its description.
+var ecsFieldTable = map[string]ecsFieldEntry{
+`, len(s.Fields))
+	for _, f := range s.Fields {
+		p("\t%s: {%s, %s, %t, %t},\n", strconv.Quote(f.Name), strconv.Quote(f.Type), strconv.Quote(f.ObjectType), f.Leaf, f.Array)
+	}
+	p("}\n\n")
+
+	p(`// ecsGroupTable holds the implicit object paths: proper prefixes of ECS field
+// names that are not fields themselves (e.g. "host", "process.thread").
+var ecsGroupTable = map[string]struct{}{
+`)
+	for _, g := range s.Groups {
+		p("\t%s: {},\n", strconv.Quote(g))
+	}
+	p("}\n\n")
+
+	p(`// fieldType reports the ECS type of the ECS field name (flat dotted form).
+func fieldType(name string) (typ string, ok bool) {
+	e, ok := ecsFieldTable[name]
+	return e.typ, ok
+}
+
+// fieldKind is like fieldType but also classifies implicit object paths
+// (prefixes of ECS fields that are not declared fields, such as "host" or
+// "process.thread"), for which it returns "group".
+func fieldKind(name string) (typ string, ok bool) {
+	if e, ok := ecsFieldTable[name]; ok {
+		return e.typ, true
+	}
+	if _, ok := ecsGroupTable[name]; ok {
+		return "group", true
+	}
+	return "", false
+}
+
+// isLeaf reports whether name is an ECS field below which no ECS field lies.
+// Nothing may be nested below a leaf, except inside the free-form leaf types
+// object (e.g. labels), flattened and nested.
+func isLeaf(name string) bool {
+	e, ok := ecsFieldTable[name]
+	return ok && e.leaf
+}
+
+// isECSObjectPath reports whether ECS fields lie below name, i.e. name is an
+// implicit group ("host") or a declared object/nested field with ECS
+// sub-fields ("log.syslog", "email.attachments").
+func isECSObjectPath(name string) bool {
+	if e, ok := ecsFieldTable[name]; ok {
+		return !e.leaf
+	}
+	_, ok := ecsGroupTable[name]
+	return ok
+}
+
+// isArrayField reports whether the ECS field is normalized to an array
+// (normalize: [array] in ecs_flat.yml).
+func isArrayField(name string) bool {
+	return ecsFieldTable[name].array
+}
+
+// fieldObjectType returns the object_type of a free-form object field
+// ("keyword" for labels and container.labels), or "".
+func fieldObjectType(name string) string {
+	return ecsFieldTable[name].objectType
+}
+`)
+	out, err := format.Source(b.Bytes())
+	if err != nil {
+		return nil, fmt.Errorf("ecsflat: gofmt generated source: %w", err)
+	}
+	return out, nil
+}
