@@ -1,0 +1,208 @@
+// Package ecs encodes pipelog events as Elastic Common Schema NDJSON lines
+// that follow the ecs-logging spec exactly.
+//
+// Every line is one JSON object followed by '\n', and begins
+//
+//	{"@timestamp":"2026-11-26T10:00:00.123456Z","log.level":"info","message":"…","ecs.version":"9.4.0",
+//
+// in that order, with log.level and ecs.version as dotted top-level keys and
+// every other field nested (service.name is written {"service":{"name":…}}).
+// The encoder never writes a key twice at any depth: each line's shape comes
+// from a tree of keys built once per Encoder and event type, and a field that
+// would land where another already is is refused when the tree is built.
+//
+// Field placement:
+//
+//   - Library fields: service.*, event.action (the event type's name),
+//     event.kind, event.id, event.dataset, event.reason, host.hostname,
+//     process.pid, process.thread.name/id, log.logger, log.origin.* (caller,
+//     when enabled), trace.id, span.id, transaction.id, http.request.id,
+//     http.response.status_code, error.message/type/stack_trace, labels.
+//   - A typed event's field tagged `ecs:"a.b"` is written at a.b; its Go type
+//     is checked against the ECS type of a.b in ECS Version when the event
+//     type is first seen (see Check). Only event.kind among the library's
+//     fields may be claimed by an event; any other claim is an error.
+//   - Untagged fields go under Pipelog.<EventName>. ECS never uses capital
+//     letters, so a capitalised root cannot collide with ECS, and each event
+//     type owns its object, so two types never conflict in a mapping.
+//     Pipelog.warning holds Base.Warning and Pipelog.encode_errors lists
+//     values that could not be encoded (a String method that panicked, say).
+//
+// Values: strings are escaped, invalid UTF-8 becomes U+FFFD, strings longer
+// than Config.MaxStringBytes are cut and marked; NaN and ±Inf become null;
+// time.Time is RFC 3339 UTC; time.Duration is nanoseconds; errors are their
+// Error() text; a panic inside a value's String, Error, MarshalText or
+// MarshalJSON method is recovered, the value written as null and the panic
+// listed in Pipelog.encode_errors.
+//
+// An Encoder is immutable after NewEncoder and safe for concurrent use. It
+// appends into caller-owned buffers and does not allocate on the typed-event
+// path, except for values that need reflection (maps, slices other than
+// []string) or methods (String, MarshalJSON) that allocate themselves.
+package ecs
+
+import (
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/pipelog/pipelog/event"
+)
+
+// DefaultMaxStringBytes is the length past which a string value is cut when
+// Config.MaxStringBytes is zero. Filebeat's default line limit is 10 MiB;
+// staying far below it keeps every line shippable.
+const DefaultMaxStringBytes = 1 << 20
+
+// Config is what an Encoder writes on every line. Strings left empty are not
+// written.
+type Config struct {
+	ServiceName        string // service.name
+	ServiceVersion     string // service.version
+	ServiceEnvironment string // service.environment
+	ServiceNodeName    string // service.node.name
+	Dataset            string // event.dataset; defaults to ServiceName, per the ecs-logging spec
+	Hostname           string // host.hostname
+	PID                int    // process.pid, when > 0
+	LoggerName         string // log.logger
+	// MaxStringBytes cuts longer strings (0: DefaultMaxStringBytes, <0: never).
+	MaxStringBytes int
+	// Fields are fixed fields written on every line (a Logger's With).
+	Fields []Field
+}
+
+// Field is a fixed field for Config.Fields. An ECS name puts it on that ECS
+// field, type-checked; any other key makes it a label (labels.<key>, a
+// string), because labels are the ECS place for free key/value pairs and
+// cannot conflict in a mapping.
+type Field struct {
+	Key   string
+	Value any // string, bool, integer and float types, time.Time, time.Duration, []string
+}
+
+// Label is one labels.<key> pair of a line.
+type Label = event.Label
+
+// Record is what changes from one line to the next, gathered by the caller.
+type Record struct {
+	Time    time.Time
+	EventID string // event.id
+	Base    event.Base
+	Correlation
+	Caller
+}
+
+// Correlation is what a context supplies.
+type Correlation struct {
+	CorrelationID string // written to trace.id when TraceID is empty
+	TraceID       string
+	SpanID        string
+	TransactionID string
+	RequestID     string
+	Worker        string // process.thread.name
+	ThreadID      int64  // process.thread.id, when > 0
+	Labels        []Label
+}
+
+// Caller is log.origin.*; an empty File writes nothing.
+type Caller struct {
+	File     string
+	Line     int
+	Function string
+}
+
+// Encoder appends ECS lines. See the package comment.
+type Encoder struct {
+	cfg    Config
+	max    int
+	root   *node   // the library's tree, shared by every event type
+	base   *plan   // the plan of lines without a typed event
+	labels []Label // Config.Fields that became labels
+	err    error   // what was wrong with Config.Fields
+	trees  sync.Map
+}
+
+// NewEncoder returns an Encoder for cfg. A Config.Fields entry that cannot be
+// placed is left out and reported in the error; the Encoder is usable either
+// way.
+func NewEncoder(cfg Config) (*Encoder, error) {
+	if cfg.Dataset == "" {
+		cfg.Dataset = cfg.ServiceName
+	}
+	e := &Encoder{cfg: cfg, max: cfg.MaxStringBytes}
+	if e.max == 0 {
+		e.max = DefaultMaxStringBytes
+	}
+	e.root = e.libraryTree()
+	e.err = e.addFields(cfg.Fields)
+	e.base = &plan{root: e.root.clone()}
+	e.finish(e.base.root)
+	return e, e.err
+}
+
+// Config returns the configuration the encoder was made with.
+func (e *Encoder) Config() Config { return e.cfg }
+
+// With returns an Encoder that also writes fields on every line.
+func (e *Encoder) With(fields ...Field) (*Encoder, error) {
+	cfg := e.cfg
+	cfg.Fields = append(append([]Field(nil), e.cfg.Fields...), fields...)
+	return NewEncoder(cfg)
+}
+
+func (e *Encoder) static(name string, value []byte) *node {
+	n := newNode(name, opStatic)
+	n.static = value
+	return n
+}
+
+func (e *Encoder) str(s string) []byte { return appendString(nil, s, e.max) }
+
+func (e *Encoder) libraryTree() *node {
+	root := newNode("", opObject)
+	add := func(path string, n *node) {
+		if err := root.insert(path, n); err != nil {
+			panic("ecs: library tree: " + err.Error()) // a bug in this file, caught by every test
+		}
+	}
+	addStr := func(path, v string) {
+		if v != "" {
+			add(path, e.static(path, e.str(v)))
+		}
+	}
+	addStr("service.name", e.cfg.ServiceName)
+	addStr("service.version", e.cfg.ServiceVersion)
+	addStr("service.environment", e.cfg.ServiceEnvironment)
+	addStr("service.node.name", e.cfg.ServiceNodeName)
+	add("event.action", e.static("", nil)) // set per event type; nil writes nothing
+	kind := e.static("", e.str("event"))
+	kind.overridable = true
+	add("event.kind", kind)
+	add("event.id", newNode("", opEventID))
+	addStr("event.dataset", e.cfg.Dataset)
+	add("event.reason", newNode("", opReason))
+	addStr("host.hostname", e.cfg.Hostname)
+	if e.cfg.PID > 0 {
+		add("process.pid", e.static("", strconv.AppendInt(nil, int64(e.cfg.PID), 10)))
+	}
+	add("process.thread.name", newNode("", opWorker))
+	add("process.thread.id", newNode("", opThreadID))
+	addStr("log.logger", e.cfg.LoggerName)
+	add("log.origin.file.name", newNode("", opFile))
+	add("log.origin.file.line", newNode("", opLine))
+	add("log.origin.function", newNode("", opFunction))
+	add("trace.id", newNode("", opTraceID))
+	add("span.id", newNode("", opSpanID))
+	add("transaction.id", newNode("", opTransaction))
+	add("http.request.id", newNode("", opRequestID))
+	add("http.response.status_code", newNode("", opStatusCode))
+	add("error.message", newNode("", opErrMessage))
+	add("error.type", newNode("", opErrType))
+	add("error.stack_trace", newNode("", opErrStack))
+	add("labels", newNode("", opLabels))
+	add("Pipelog.warning", newNode("", opWarning))
+	return root
+}
+
+// pipelogRoot is the capitalised custom-field root; see the package comment.
+const pipelogRoot = "Pipelog"

@@ -1,0 +1,156 @@
+package ecs
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// reserved are the ECS fields the library writes itself. A typed event or a
+// With field may not claim them (event.kind excepted: it is overridable).
+var reserved = map[string]bool{
+	"@timestamp": true, "log.level": true, "message": true, "ecs.version": true,
+	"event.action": true, "event.id": true, "event.dataset": true, "event.reason": true,
+	"process.thread.name": true, "process.thread.id": true, "process.pid": true,
+	"log.logger": true, "log.origin.file.name": true, "log.origin.file.line": true, "log.origin.function": true,
+	"trace.id": true, "span.id": true, "transaction.id": true, "http.request.id": true,
+	"http.response.status_code": true, "error.message": true, "error.type": true, "error.stack_trace": true,
+	"service.name": true, "service.version": true, "service.environment": true, "service.node.name": true,
+	"host.hostname": true, "labels": true,
+}
+
+// plan is the tree for one event type under one Encoder.
+type plan struct {
+	ti     *typeInfo
+	root   *node
+	labels []field // event fields tagged labels.<key>
+	err    error   // the type's definition error, reported once per Encoder
+
+	reported atomic.Bool
+}
+
+func (e *Encoder) planFor(t reflect.Type) *plan {
+	if v, ok := e.trees.Load(t); ok {
+		return v.(*plan)
+	}
+	p := e.buildPlan(describe(t))
+	v, _ := e.trees.LoadOrStore(t, p)
+	return v.(*plan)
+}
+
+func (e *Encoder) buildPlan(ti *typeInfo) *plan {
+	p := &plan{ti: ti, root: e.root.clone(), err: ti.err}
+	p.root.find("event.action").static = e.str(ti.name)
+	var errs []error
+	for i := range ti.ecs {
+		f := &ti.ecs[i]
+		if strings.HasPrefix(f.ecsPath, "labels.") {
+			p.labels = append(p.labels, *f)
+			continue
+		}
+		if reserved[f.ecsPath] {
+			errs = append(errs, fmt.Errorf("field %s: %q is written by pipelog itself", f.goName, f.ecsPath))
+			continue
+		}
+		if err := p.root.insert(f.ecsPath, &node{op: opField, field: f}); err != nil {
+			errs = append(errs, fmt.Errorf("field %s: %w", f.goName, err))
+		}
+	}
+	if len(ti.custom) > 0 {
+		obj := newNode(ti.rootKey, opObject)
+		for i := range ti.custom {
+			f := &ti.custom[i]
+			n := &node{name: f.key, key: appendKey(nil, f.key), op: opField, field: f}
+			obj.kids = append(obj.kids, n)
+		}
+		pl := p.root.child(pipelogRoot)
+		pl.kids = append(pl.kids, obj)
+	}
+	e.finish(p.root)
+	if len(errs) > 0 {
+		p.err = errors.Join(p.err, fmt.Errorf("%w %s: %w", ErrInvalidEvent, ti.name, errors.Join(errs...)))
+	}
+	return p
+}
+
+// finish moves the Pipelog object to the end of the line and puts
+// encode_errors last inside it, so errors found anywhere while writing the
+// line can still be reported in it.
+func (e *Encoder) finish(root *node) {
+	var pl *node
+	kids := root.kids[:0]
+	for _, k := range root.kids {
+		if k.name == pipelogRoot {
+			pl = k
+			continue
+		}
+		kids = append(kids, k)
+	}
+	if pl == nil {
+		pl = newNode(pipelogRoot, opObject)
+	}
+	pl.kids = append(pl.kids, newNode("encode_errors", opEncodeErrors))
+	root.kids = append(kids, pl)
+}
+
+// addFields places Config.Fields in the library tree.
+func (e *Encoder) addFields(fields []Field) error {
+	var errs []error
+	for _, f := range fields {
+		if f.Key == "" {
+			errs = append(errs, errors.New("ecs: a field has an empty key"))
+			continue
+		}
+		typ, isECS := fieldType(f.Key)
+		if !isECS {
+			e.labels = setLabel(e.labels, Label{Key: sanitizeLabelKey(f.Key), Value: fmt.Sprint(f.Value)})
+			continue
+		}
+		if reserved[f.Key] {
+			errs = append(errs, fmt.Errorf("ecs: field %q is written by pipelog itself", f.Key))
+			continue
+		}
+		v, shape := e.encodeFixed(f.Value)
+		if !accepts(typ, shape) {
+			errs = append(errs, fmt.Errorf("ecs: field %q: a %T does not fit ECS type %s", f.Key, f.Value, typ))
+			continue
+		}
+		if err := e.root.insert(f.Key, e.static("", v)); err != nil {
+			errs = append(errs, fmt.Errorf("ecs: field %q: %w", f.Key, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// encodeFixed encodes a With value and says its JSON shape (see accepts).
+func (e *Encoder) encodeFixed(v any) ([]byte, string) {
+	switch x := v.(type) {
+	case string:
+		return e.str(x), "string"
+	case bool:
+		return []byte(fmt.Sprint(x)), "boolean"
+	case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64:
+		return []byte(fmt.Sprint(x)), "integer"
+	case float32:
+		return appendFloat(nil, float64(x), 32), "number"
+	case float64:
+		return appendFloat(nil, x, 64), "number"
+	case time.Time:
+		return appendTimestamp(nil, x), "date"
+	case time.Duration:
+		return []byte(fmt.Sprint(int64(x))), "duration"
+	case []string:
+		b := []byte{'['}
+		for i, s := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, s, e.max)
+		}
+		return append(b, ']'), "array:string"
+	}
+	return e.str(fmt.Sprint(v)), "unknown"
+}

@@ -1,0 +1,46 @@
+package ecs
+
+import "time"
+
+// appendTimestamp appends t as "YYYY-MM-DDTHH:MM:SS.ffffffZ": UTC, RFC 3339,
+// always six fraction digits, which every ecs-logging parser accepts
+// (%Y-%m-%dT%H:%M:%S.%fZ). Hand-rolled because time.AppendFormat costs
+// several times more on this hot path.
+func appendTimestamp(dst []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	hour, min, sec := t.Clock()
+	us := t.Nanosecond() / 1000
+	if year < 0 || year > 9999 {
+		// Outside what RFC 3339 can express: clamp rather than corrupt.
+		if year < 0 {
+			year, month, day, hour, min, sec, us = 0, 1, 1, 0, 0, 0, 0
+		} else {
+			year, month, day, hour, min, sec, us = 9999, 12, 31, 23, 59, 59, 999999
+		}
+	}
+	dst = append(dst, '"')
+	dst = appendDigits(dst, year, 4)
+	dst = append(dst, '-')
+	dst = appendDigits(dst, int(month), 2)
+	dst = append(dst, '-')
+	dst = appendDigits(dst, day, 2)
+	dst = append(dst, 'T')
+	dst = appendDigits(dst, hour, 2)
+	dst = append(dst, ':')
+	dst = appendDigits(dst, min, 2)
+	dst = append(dst, ':')
+	dst = appendDigits(dst, sec, 2)
+	dst = append(dst, '.')
+	dst = appendDigits(dst, us, 6)
+	return append(dst, 'Z', '"')
+}
+
+func appendDigits(dst []byte, v, width int) []byte {
+	var b [8]byte
+	for i := width - 1; i >= 0; i-- {
+		b[i] = byte('0' + v%10)
+		v /= 10
+	}
+	return append(dst, b[:width]...)
+}

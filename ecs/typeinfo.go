@@ -1,0 +1,438 @@
+package ecs
+
+import (
+	"encoding"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/pipelog/pipelog/event"
+)
+
+// kind says how a field's value is read and written. Every kind reads the
+// value through an unsafe.Pointer at a known offset, so encoding a typed event
+// walks no reflection on the hot path.
+type kind uint8
+
+const (
+	kString kind = iota
+	kBool
+	kInt
+	kInt8
+	kInt16
+	kInt32
+	kInt64
+	kUint
+	kUint8
+	kUint16
+	kUint32
+	kUint64
+	kUintptr
+	kFloat32
+	kFloat64
+	kTime
+	kDuration
+	kStringSlice
+	kError    // a field of interface type error
+	kStringer // a field of interface type fmt.Stringer
+	kMethod   // a concrete type with MarshalJSON, MarshalText, Error or String
+	kAny      // any other interface: dynamic value, encoded by its dynamic type
+	kStruct   // nested struct: an object of its own fields
+	kPtr      // pointer: nil is skipped, otherwise the element is written
+	kReflect  // anything else (maps, other slices, arrays): reflection + encoding/json
+)
+
+// field is one exported struct field of a typed event, resolved once per type.
+type field struct {
+	goName    string // Go field path, for error messages ("Req.Path")
+	key       string // JSON key inside its parent object
+	jsonKey   []byte // `"key":`, for nested struct fields
+	ecsPath   string // ECS path from the ecs tag, "" for a custom field
+	offset    uintptr
+	kind      kind
+	typ       reflect.Type
+	omitEmpty bool
+	sub       []field // kStruct: the nested fields
+	elem      *field  // kPtr: the element
+}
+
+// typeInfo is what a Go event type looks like to the encoder. It is computed
+// once per type and shared by every Encoder.
+type typeInfo struct {
+	name    string  // event name: the type's name
+	rootKey string  // key under Pipelog: the name with a capital first letter
+	baseOff uintptr // offset of the embedded event.Base
+	hasBase bool
+	ecs     []field // fields tagged with an ECS path
+	custom  []field // untagged fields, written under Pipelog.<rootKey>
+	err     error   // what is wrong with the type's tags; the bad fields are left out
+	boxed   bool    // encode from a heap copy: err != nil, or the type has no Base
+}
+
+var (
+	baseType      = reflect.TypeFor[event.Base]()
+	timeType      = reflect.TypeFor[time.Time]()
+	durationType  = reflect.TypeFor[time.Duration]()
+	errorType     = reflect.TypeFor[error]()
+	stringerType  = reflect.TypeFor[fmt.Stringer]()
+	jsonMarshaler = reflect.TypeFor[json.Marshaler]()
+	textMarshaler = reflect.TypeFor[encoding.TextMarshaler]()
+)
+
+// typeInfos caches typeInfo by reflect.Type. Entries are immutable; the cache
+// only grows, by one entry per event type a program defines.
+var typeInfos sync.Map
+
+// ErrInvalidEvent wraps every error about an event type's definition.
+var ErrInvalidEvent = errors.New("ecs: invalid event type")
+
+// Check reports what is wrong with the event type E, or nil. Emit reports
+// the same error through the Logger's error hook the first time it meets E;
+// calling Check in a test or at start-up catches it earlier.
+func Check[E any]() error { return describe(reflect.TypeFor[E]()).err }
+
+func describe(t reflect.Type) *typeInfo {
+	if v, ok := typeInfos.Load(t); ok {
+		return v.(*typeInfo)
+	}
+	ti := buildTypeInfo(t)
+	v, _ := typeInfos.LoadOrStore(t, ti)
+	return v.(*typeInfo)
+}
+
+func buildTypeInfo(t reflect.Type) *typeInfo {
+	ti := &typeInfo{name: eventName(t)}
+	ti.rootKey = capitalise(ti.name)
+	var errs []error
+	if t.Kind() != reflect.Struct {
+		ti.err = fmt.Errorf("%w %s: not a struct", ErrInvalidEvent, t)
+		ti.boxed = true
+		return ti
+	}
+	keys := map[string]string{}
+	paths := map[string]string{}
+	var walk func(t reflect.Type, off uintptr, prefix string)
+	walk = func(t reflect.Type, off uintptr, prefix string) {
+		for i := 0; i < t.NumField(); i++ {
+			sf := t.Field(i)
+			if sf.Anonymous && sf.Type == baseType {
+				if !ti.hasBase {
+					ti.hasBase, ti.baseOff = true, off+sf.Offset
+				}
+				continue
+			}
+			if !sf.IsExported() && !(sf.Anonymous && sf.Type.Kind() == reflect.Struct) {
+				continue
+			}
+			ecsTag, hasECS := sf.Tag.Lookup("ecs")
+			jsonName, jsonOpts, _ := strings.Cut(sf.Tag.Get("json"), ",")
+			if ecsTag == "-" || jsonName == "-" && jsonOpts == "" {
+				continue
+			}
+			if sf.Anonymous && sf.Type.Kind() == reflect.Struct && !hasECS && jsonName == "" {
+				walk(sf.Type, off+sf.Offset, prefix+sf.Name+".")
+				continue
+			}
+			if !sf.IsExported() {
+				continue
+			}
+			ecsPath, ecsOpts, _ := strings.Cut(ecsTag, ",")
+			f := field{
+				goName:    prefix + sf.Name,
+				offset:    off + sf.Offset,
+				typ:       sf.Type,
+				omitEmpty: strings.Contains(ecsOpts, "omitempty") || strings.Contains(jsonOpts, "omitempty"),
+			}
+			if err := f.resolve(sf.Type, 0); err != nil {
+				errs = append(errs, fmt.Errorf("field %s: %w", f.goName, err))
+				continue
+			}
+			if hasECS && ecsPath != "" {
+				if err := checkECSField(ecsPath, &f); err != nil {
+					errs = append(errs, fmt.Errorf("field %s: %w", f.goName, err))
+					continue
+				}
+				if other, dup := paths[ecsPath]; dup {
+					errs = append(errs, fmt.Errorf("fields %s and %s both claim ECS field %q", other, f.goName, ecsPath))
+					continue
+				}
+				paths[ecsPath] = f.goName
+				f.ecsPath = ecsPath
+				ti.ecs = append(ti.ecs, f)
+				continue
+			}
+			f.key = sf.Name
+			if jsonName != "" {
+				f.key = jsonName
+			}
+			if other, dup := keys[f.key]; dup {
+				errs = append(errs, fmt.Errorf("fields %s and %s both use the key %q", other, f.goName, f.key))
+				continue
+			}
+			keys[f.key] = f.goName
+			ti.custom = append(ti.custom, f)
+		}
+	}
+	walk(t, 0, "")
+	if !ti.hasBase {
+		errs = append(errs, errors.New("it does not embed event.Base"))
+	}
+	if len(errs) > 0 {
+		ti.err = fmt.Errorf("%w %s: %w", ErrInvalidEvent, t, errors.Join(errs...))
+		ti.boxed = true
+	}
+	return ti
+}
+
+// resolve sets f.kind (and sub/elem) from t.
+func (f *field) resolve(t reflect.Type, depth int) error {
+	if depth > 16 {
+		return errors.New("nested more than 16 levels deep")
+	}
+	switch t {
+	case timeType:
+		f.kind = kTime
+		return nil
+	case durationType:
+		f.kind = kDuration
+		return nil
+	case errorType:
+		f.kind = kError
+		return nil
+	case stringerType:
+		f.kind = kStringer
+		return nil
+	}
+	if t.Kind() != reflect.Interface && t.Kind() != reflect.Pointer &&
+		(t.Implements(jsonMarshaler) || t.Implements(textMarshaler) || t.Implements(errorType) || t.Implements(stringerType) ||
+			reflect.PointerTo(t).Implements(jsonMarshaler) || reflect.PointerTo(t).Implements(textMarshaler) ||
+			reflect.PointerTo(t).Implements(errorType) || reflect.PointerTo(t).Implements(stringerType)) {
+		f.kind = kMethod
+		return nil
+	}
+	switch t.Kind() {
+	case reflect.String:
+		f.kind = kString
+	case reflect.Bool:
+		f.kind = kBool
+	case reflect.Int:
+		f.kind = kInt
+	case reflect.Int8:
+		f.kind = kInt8
+	case reflect.Int16:
+		f.kind = kInt16
+	case reflect.Int32:
+		f.kind = kInt32
+	case reflect.Int64:
+		f.kind = kInt64
+	case reflect.Uint:
+		f.kind = kUint
+	case reflect.Uint8:
+		f.kind = kUint8
+	case reflect.Uint16:
+		f.kind = kUint16
+	case reflect.Uint32:
+		f.kind = kUint32
+	case reflect.Uint64:
+		f.kind = kUint64
+	case reflect.Uintptr:
+		f.kind = kUintptr
+	case reflect.Float32:
+		f.kind = kFloat32
+	case reflect.Float64:
+		f.kind = kFloat64
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.String && !t.Elem().Implements(stringerType) {
+			f.kind = kStringSlice
+		} else {
+			f.kind = kReflect
+		}
+	case reflect.Interface:
+		f.kind = kAny
+	case reflect.Pointer:
+		f.kind = kPtr
+		f.elem = &field{goName: f.goName, typ: t.Elem()}
+		return f.elem.resolve(t.Elem(), depth+1)
+	case reflect.Struct:
+		f.kind = kStruct
+		seen := map[string]bool{}
+		for i := 0; i < t.NumField(); i++ {
+			sf := t.Field(i)
+			if !sf.IsExported() {
+				continue
+			}
+			name, opts, _ := strings.Cut(sf.Tag.Get("json"), ",")
+			if name == "-" && opts == "" || sf.Tag.Get("ecs") == "-" {
+				continue
+			}
+			sub := field{goName: f.goName + "." + sf.Name, key: sf.Name, offset: sf.Offset, typ: sf.Type,
+				omitEmpty: strings.Contains(opts, "omitempty")}
+			if name != "" {
+				sub.key = name
+			}
+			sub.jsonKey = appendKey(nil, sub.key)
+			if seen[sub.key] {
+				return fmt.Errorf("two fields use the key %q", sub.key)
+			}
+			seen[sub.key] = true
+			if err := sub.resolve(sf.Type, depth+1); err != nil {
+				return fmt.Errorf("%s: %w", sf.Name, err)
+			}
+			f.sub = append(f.sub, sub)
+		}
+	case reflect.Chan, reflect.Func, reflect.UnsafePointer, reflect.Complex64, reflect.Complex128:
+		return fmt.Errorf("type %s cannot be written as JSON", t)
+	default:
+		f.kind = kReflect
+	}
+	return nil
+}
+
+// jsonTypeOf is the JSON shape a field kind produces, for checking against
+// ECS types: "string", "integer", "number", "boolean", "date", "object",
+// "array:<elem>", "duration", or "" when unknown until run time.
+func jsonTypeOf(f *field) string {
+	switch f.kind {
+	case kString, kError, kStringer:
+		return "string"
+	case kBool:
+		return "boolean"
+	case kInt, kInt8, kInt16, kInt32, kInt64, kUint, kUint8, kUint16, kUint32, kUint64, kUintptr:
+		return "integer"
+	case kFloat32, kFloat64:
+		return "number"
+	case kTime:
+		return "date"
+	case kDuration:
+		return "duration"
+	case kStringSlice:
+		return "array:string"
+	case kStruct:
+		return "object"
+	case kPtr:
+		return jsonTypeOf(f.elem)
+	case kMethod:
+		if f.typ.Implements(jsonMarshaler) || reflect.PointerTo(f.typ).Implements(jsonMarshaler) {
+			return ""
+		}
+		return "string"
+	case kReflect:
+		switch f.typ.Kind() {
+		case reflect.Map:
+			return "object"
+		case reflect.Slice, reflect.Array:
+			sub := field{typ: f.typ.Elem()}
+			if sub.resolve(f.typ.Elem(), 1) == nil {
+				return "array:" + jsonTypeOf(&sub)
+			}
+		}
+	}
+	return ""
+}
+
+// accepts lists the JSON shapes each ECS type takes.
+func accepts(ecsType, shape string) bool {
+	shape = strings.TrimPrefix(shape, "array:")
+	switch ecsType {
+	case "keyword", "constant_keyword", "wildcard", "text", "match_only_text", "ip", "version":
+		return shape == "string"
+	case "long", "integer", "short", "byte", "unsigned_long":
+		return shape == "integer" || shape == "duration"
+	case "float", "double", "half_float", "scaled_float":
+		return shape == "number" || shape == "integer"
+	case "boolean":
+		return shape == "boolean"
+	case "date":
+		return shape == "date"
+	case "object", "flattened", "nested":
+		return shape == "object"
+	case "geo_point":
+		return shape == "object" || shape == "string"
+	}
+	return false
+}
+
+// checkECSField checks that a field may be written at the ECS path and that
+// its Go type fits the ECS type.
+func checkECSField(path string, f *field) error {
+	if strings.HasPrefix(path, "labels.") {
+		if len(path) == len("labels.") || !labelKeyClean(path[len("labels."):]) {
+			return fmt.Errorf("label key %q must be non-empty and contain no '.', '*' or '\\'", path)
+		}
+		if s := jsonTypeOf(f); s != "string" {
+			return fmt.Errorf("ECS labels are keyword: %q needs a string type, not %s", path, f.typ)
+		}
+		return nil
+	}
+	typ, ok := fieldType(path)
+	if !ok {
+		if isECSObjectPath(path) {
+			return fmt.Errorf("%q is an ECS field set, not a field: tag a leaf field such as %q", path, firstChild(path))
+		}
+		for p := path; ; {
+			i := strings.LastIndexByte(p, '.')
+			if i < 0 {
+				break
+			}
+			p = p[:i]
+			if isLeaf(p) {
+				if t, _ := fieldType(p); t != "object" && t != "flattened" && t != "nested" {
+					return fmt.Errorf("%q lies below the ECS leaf field %q (%s)", path, p, t)
+				}
+				return nil // free-form object: any sub-key, type unchecked
+			}
+		}
+		return fmt.Errorf("%q is not an ECS %s field: remove the ecs tag to make it a custom field", path, Version)
+	}
+	shape := jsonTypeOf(f)
+	if shape == "" {
+		return fmt.Errorf("%s has no fixed JSON type, so it cannot be checked against ECS %q (%s); use a concrete type", f.typ, path, typ)
+	}
+	if !accepts(typ, shape) {
+		return fmt.Errorf("Go type %s does not fit ECS field %q of type %s", f.typ, path, typ)
+	}
+	if strings.HasPrefix(shape, "array:") && (typ == "object" || typ == "flattened") {
+		return fmt.Errorf("ECS field %q (%s) takes an object, not a list", path, typ)
+	}
+	return nil
+}
+
+func firstChild(path string) string {
+	best := ""
+	for name := range ecsFieldTable {
+		if strings.HasPrefix(name, path+".") && (best == "" || name < best) {
+			best = name
+		}
+	}
+	return best
+}
+
+func labelKeyClean(k string) bool { return !strings.ContainsAny(k, `.*\`) }
+
+func eventName(t reflect.Type) string {
+	if n := t.Name(); n != "" {
+		return n
+	}
+	return t.String()
+}
+
+func capitalise(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if r == utf8.RuneError || unicode.IsUpper(r) {
+		if r == utf8.RuneError {
+			return "E" + s
+		}
+		return s
+	}
+	u := unicode.ToUpper(r)
+	if u == r { // not a letter with a capital: keep the root clear of ECS names
+		return "E_" + s
+	}
+	return string(u) + s[n:]
+}
