@@ -20,7 +20,8 @@ type state struct {
 	plan   *plan
 	labels labelWriter
 	errs   []string
-	extra  []byte // adapters' pre-encoded custom fields, see AppendExtra
+	extra  []byte     // adapters' pre-encoded custom fields (AppendRecord, AppendDynamic)
+	dyn    *dynValues // AppendDynamic's fields
 }
 
 func appendLevel(dst []byte, l event.Level) []byte {
@@ -40,6 +41,15 @@ func appendLevel(dst []byte, l event.Level) []byte {
 // appendLine writes the line for rec (and the event at p, laid out as
 // pl's type) to dst.
 func (e *Encoder) appendLine(dst []byte, rec *Record, pl *plan, p unsafe.Pointer, extra []byte) []byte {
+	return e.appendLineState(dst, &state{rec: rec, p: p, plan: pl, extra: extra})
+}
+
+func (e *Encoder) appendLineDyn(dst []byte, rec *Record, pl *plan, extra []byte, dyn *dynValues) []byte {
+	return e.appendLineState(dst, &state{rec: rec, plan: pl, extra: extra, dyn: dyn})
+}
+
+func (e *Encoder) appendLineState(dst []byte, st *state) []byte {
+	rec, pl := st.rec, st.plan
 	dst = append(dst, `{"@timestamp":`...)
 	dst = appendTimestamp(dst, rec.Time)
 	dst = append(dst, `,"log.level":`...)
@@ -51,11 +61,10 @@ func (e *Encoder) appendLine(dst []byte, rec *Record, pl *plan, p unsafe.Pointer
 	dst = append(dst, `,"message":`...)
 	dst = appendString(dst, msg, e.max)
 	dst = append(dst, `,"ecs.version":"`+Version+`"`...)
-	st := state{rec: rec, p: p, plan: pl, extra: extra}
 	if pl.err != nil {
 		st.errs = append(st.errs, pl.err.Error())
 	}
-	dst = e.appendKids(dst, pl.root, &st)
+	dst = e.appendKids(dst, pl.root, st)
 	return append(dst, '}', '\n')
 }
 
@@ -161,6 +170,8 @@ func (e *Encoder) appendLeaf(dst []byte, n *node, st *state) []byte {
 			return dst
 		}
 		return e.appendLeafString(dst, n, stackTrace(r.Base.Err))
+	case opDynamic:
+		return append(e.keyed(dst, n), st.dyn.fields[n.index].Value...)
 	case opField:
 		return e.appendField(dst, n.key, n.field, unsafe.Add(st.p, n.field.offset), st)
 	case opEncodeErrors:

@@ -120,6 +120,7 @@ type Encoder struct {
 	labels []Label // Config.Fields that became labels
 	err    error   // what was wrong with Config.Fields
 	trees  sync.Map
+	dyn    dynamicPlans
 }
 
 // NewEncoder returns an Encoder for cfg. A Config.Fields entry that cannot be

@@ -29,8 +29,8 @@ const (
 	opErrType                // error.type
 	opErrStack               // error.stack_trace
 	opField                  // a field of the typed event
-	opExtra                  // fields an adapter (slog, zap) appends, already encoded
 	opEncodeErrors           // Pipelog.encode_errors: what went wrong while encoding this line
+	opDynamic                // an adapter's field, by index into AppendDynamic's fields
 )
 
 // node is one key of the output. Trees are built once per (Encoder, event
@@ -42,6 +42,7 @@ type node struct {
 	kids        []*node
 	static      []byte // opStatic: the encoded value
 	field       *field // opField
+	index       int    // opDynamic
 	overridable bool   // a typed event's ECS field may replace this leaf
 }
 

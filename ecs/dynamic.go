@@ -1,0 +1,105 @@
+package ecs
+
+import (
+	"strings"
+	"sync"
+)
+
+// DynamicField is a field an adapter (slog, zap) meets at run time, already
+// encoded: Value is one JSON value, Shape what it is ("string", "integer",
+// "number", "boolean", "date", "duration", "object", "array:string", …; see
+// Shape* constants).
+type DynamicField struct {
+	Path  string
+	Value []byte
+	Shape string
+}
+
+// JSON shapes of DynamicField.Shape.
+const (
+	ShapeString  = "string"
+	ShapeInteger = "integer"
+	ShapeNumber  = "number"
+	ShapeBool    = "boolean"
+	ShapeDate    = "date"
+	ShapeObject  = "object"
+	ShapeNull    = "null"
+)
+
+// Placement says where AppendDynamic can put a field named path with the
+// given shape: on its ECS field (true), or not (false: the adapter writes it
+// among its custom fields). A path is placed when it is an ECS leaf field the
+// library does not write itself and the shape fits its ECS type; labels.<key>
+// takes strings.
+func (e *Encoder) Placement(path, shape string) bool {
+	if reserved[path] {
+		return false
+	}
+	if strings.HasPrefix(path, "labels.") {
+		return false // labels merge with context labels; adapters pass them in Record.Labels
+	}
+	typ, ok := fieldType(path)
+	if !ok || !isLeaf(path) {
+		return false
+	}
+	if shape == ShapeNull {
+		return true
+	}
+	if strings.HasPrefix(shape, "array:") && (typ == "object" || typ == "flattened") {
+		return false
+	}
+	return accepts(typ, shape)
+}
+
+// maxDynamicPlans bounds the cache of trees for combinations of ECS fields
+// adapters have written; past it, trees are built per line and not kept.
+const maxDynamicPlans = 4096
+
+type dynamicPlans struct {
+	mu    sync.RWMutex
+	plans map[string]*plan
+}
+
+// AppendDynamic appends a line for rec with fields on their ECS paths (each
+// one must have passed Placement) and custom, zero or more comma-separated
+// `"key":value` members, inside the Pipelog object. Fields whose paths
+// collide with each other keep the first.
+func (e *Encoder) AppendDynamic(dst []byte, rec *Record, fields []DynamicField, custom []byte) []byte {
+	if len(fields) == 0 {
+		return e.appendLine(dst, rec, e.base, nil, custom)
+	}
+	pl := e.dynamicPlan(fields)
+	st := dynValues{fields: fields}
+	return e.appendLineDyn(dst, rec, pl, custom, &st)
+}
+
+type dynValues struct{ fields []DynamicField }
+
+func (e *Encoder) dynamicPlan(fields []DynamicField) *plan {
+	var kb [256]byte
+	key := kb[:0]
+	for _, f := range fields {
+		key = append(key, f.Path...)
+		key = append(key, 0)
+	}
+	e.dyn.mu.RLock()
+	pl := e.dyn.plans[string(key)] // no allocation: the compiler converts in place for lookups
+	e.dyn.mu.RUnlock()
+	if pl != nil {
+		return pl
+	}
+	pl = &plan{root: e.root.clone()}
+	for i, f := range fields {
+		_ = pl.root.insert(f.Path, &node{op: opDynamic, index: i}) // a colliding path keeps the first
+	}
+	e.finish(pl.root)
+	e.dyn.mu.Lock()
+	if e.dyn.plans == nil {
+		e.dyn.plans = map[string]*plan{}
+	}
+	if len(e.dyn.plans) < maxDynamicPlans {
+		e.dyn.plans[string(key)] = pl
+	}
+	e.dyn.mu.Unlock()
+	return pl
+}

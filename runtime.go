@@ -1,0 +1,79 @@
+package pipelog
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/pipelog/pipelog/ecs"
+)
+
+// idSource mints event.id values: 16 random bytes drawn once per Logger and
+// a counter, 32 hex digits. Unique without a syscall per event, and equal
+// IDs only for the same event, which is what makes event.id a safe
+// Elasticsearch _id for retries.
+type idSource struct {
+	prefix [8]byte
+	n      atomic.Uint64
+}
+
+func (s *idSource) init() {
+	_, _ = rand.Read(s.prefix[:])
+	var seed [8]byte
+	_, _ = rand.Read(seed[:])
+	s.n.Store(uint64(seed[0])<<56 | uint64(seed[1])<<48 | uint64(seed[2])<<40 | uint64(seed[3])<<32)
+}
+
+// next formats the next ID into buf and returns it as a string that aliases
+// buf: valid while buf is, which is the length of one Emit.
+func (s *idSource) next(buf *[32]byte) string {
+	var raw [16]byte
+	copy(raw[:8], s.prefix[:])
+	n := s.n.Add(1)
+	for i := 15; i >= 8; i-- {
+		raw[i] = byte(n)
+		n >>= 8
+	}
+	hex.Encode(buf[:], raw[:])
+	return unsafe.String(&buf[0], len(buf))
+}
+
+// frames caches program counter → caller, so a caller costs one
+// runtime.Callers and a map lookup after the first time a call site logs.
+var frames sync.Map // uintptr → ecs.Caller
+
+func callerAt(skip int) ecs.Caller {
+	var pcs [1]uintptr
+	if runtime.Callers(skip+1, pcs[:]) < 1 {
+		return ecs.Caller{}
+	}
+	if c, ok := frames.Load(pcs[0]); ok {
+		return c.(ecs.Caller)
+	}
+	f, _ := runtime.CallersFrames(pcs[:]).Next()
+	c := ecs.Caller{File: f.File, Line: f.Line, Function: f.Function}
+	frames.Store(pcs[0], c)
+	return c
+}
+
+// goroutineID reads the current goroutine's ID from the first line of its
+// stack ("goroutine 42 [running]:"), the only way the runtime exposes it.
+func goroutineID() int64 {
+	var buf [64]byte
+	b := buf[:runtime.Stack(buf[:], false)]
+	const prefix = "goroutine "
+	if len(b) <= len(prefix) {
+		return 0
+	}
+	b = b[len(prefix):]
+	i := 0
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		i++
+	}
+	id, _ := strconv.ParseInt(string(b[:i]), 10, 64)
+	return id
+}
