@@ -14,25 +14,58 @@
 //
 // All values live in one immutable Values struct under a single unexported
 // context key: each setter copies it, and a Logger reads every value with one
-// ctx.Value lookup, however many were set. Values are safe for concurrent use
+// ctx.Value lookup, however many were set (plus one for an OpenTelemetry
+// span, below). Values are safe for concurrent use
 // because they are never modified after being stored.
 //
-// Mapping to ECS fields (written by the encoder in package ecs):
+// # Mapping to ECS fields
 //
-//	TraceID        trace.id        (falls back to CorrelationID when no W3C trace ID is set)
+// The encoder in package ecs writes the Values returned by From as follows:
+//
+//	TraceID        trace.id             (when empty: CorrelationID, so every event has a trace.id to search on)
 //	SpanID         span.id
 //	TransactionID  transaction.id
 //	RequestID      http.request.id
 //	Worker         process.thread.name
-//	Labels         labels.<key>    (keys sanitised per the ecs-logging spec)
+//	Labels         labels.<key>         (keys sanitised per the ecs-logging spec)
+//	CorrelationID  trace.id when TraceID is empty (above); when both are set
+//	               and differ, labels.correlation_id
+//	TraceFlags     not written (propagation only)
+//	TraceState     not written (propagation only)
+//
+// # OpenTelemetry
+//
+// When an OpenTelemetry span is active in the context
+// (go.opentelemetry.io/otel/trace: trace.SpanContextFromContext returns a
+// valid span context), From takes its trace ID and span ID, hex-encoded, in
+// place of the stored ones, and its sampled flag, so logs line up with
+// traces on trace.id and span.id. A stored TraceState is kept only when it
+// belongs to the same trace. Everything else (correlation, transaction and
+// request IDs, worker, labels) still comes from logctx. This costs one more
+// ctx.Value lookup and no allocation once a span's IDs have been encoded.
+//
+// # Propagation
+//
+// Middleware (HTTP servers) and Extract (broker messages) read W3C
+// traceparent/tracestate and X-Correlation-ID/X-Request-ID, validate them,
+// continue the trace with a new span ID for the hop (the incoming
+// parent-id is available as ParentSpanID), and mint what is missing or
+// malformed. Transport (HTTP clients) and Inject (broker messages) write
+// them. When nothing else provides one, the correlation ID is the trace ID;
+// NewCorrelationID mints IDs in trace-id form so one ID can be both.
 package logctx
 
-import "context"
+import (
+	"context"
 
-// Label is one key/value pair written under the ECS "labels" object.
-type Label struct {
-	Key, Value string
-}
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/pipelog/pipelog/event"
+)
+
+// Label is one key/value pair written under the ECS "labels" object. It is
+// event.Label, so labels reach the encoder without a copy.
+type Label = event.Label
 
 // Values is everything logctx keeps in a context. The zero value means
 // "nothing set". Treat a Values obtained from From as read-only: its Labels
@@ -51,9 +84,28 @@ type Values struct {
 
 type valuesKey struct{}
 
-// From returns the values stored in ctx, or the zero Values. It costs one
-// ctx.Value lookup and does not allocate.
-func From(ctx context.Context) Values {
+// From returns the values stored in ctx, or the zero Values. When an
+// OpenTelemetry span is active in ctx, its trace ID, span ID and sampled
+// flag replace the stored ones (see the package doc). It costs two
+// ctx.Value lookups (logctx's and OpenTelemetry's) and does not allocate,
+// except once per OTel span seen for the first time (to hex-encode its IDs).
+func From(ctx context.Context) (out Values) {
+	if ctx == nil {
+		return
+	}
+	if v, ok := ctx.Value(valuesKey{}).(*Values); ok {
+		out = *v
+	}
+	if span := trace.SpanFromContext(ctx); span != otelNoopSpan {
+		if sc := span.SpanContext(); sc.IsValid() {
+			applySpanContext(&out, &sc)
+		}
+	}
+	return
+}
+
+// stored returns the values stored by logctx itself, ignoring any OTel span.
+func stored(ctx context.Context) Values {
 	if ctx == nil {
 		return Values{}
 	}
@@ -76,7 +128,7 @@ func With(ctx context.Context, v Values) context.Context {
 }
 
 func update(ctx context.Context, set func(*Values)) context.Context {
-	v := From(ctx)
+	v := stored(ctx) // not From: an active OTel span is not frozen into the stored values
 	set(&v)
 	return context.WithValue(orBackground(ctx), valuesKey{}, &v)
 }

@@ -1,6 +1,9 @@
 package ecs
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // sanitizeLabelKey applies the ecs-logging spec's label key rule: '.', '*'
 // and '\' become '_'. An empty key becomes "_" (Elasticsearch rejects empty
@@ -9,6 +12,11 @@ import "strings"
 func sanitizeLabelKey(k string) string {
 	if k == "" {
 		return "_"
+	}
+	if !utf8.ValidString(k) {
+		// Repair now, not when writing: two keys that differ only in
+		// invalid bytes would otherwise be written as the same key.
+		k = strings.ToValidUTF8(k, "\uFFFD")
 	}
 	if !strings.ContainsAny(k, `.*\`) {
 		return k

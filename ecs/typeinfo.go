@@ -121,7 +121,7 @@ func buildTypeInfo(t reflect.Type) *typeInfo {
 	walk = func(t reflect.Type, off uintptr, prefix string) {
 		for i := 0; i < t.NumField(); i++ {
 			sf := t.Field(i)
-			if sf.Anonymous && sf.Type == baseType {
+			if sf.Anonymous && (sf.Type == baseType || sf.Type == reflect.PointerTo(baseType)) {
 				if !ti.hasBase {
 					ti.hasBase, ti.baseOff = true, off+sf.Offset
 				}
@@ -169,7 +169,7 @@ func buildTypeInfo(t reflect.Type) *typeInfo {
 			}
 			f.key = sf.Name
 			if jsonName != "" {
-				f.key = jsonName
+				f.key = customKey(jsonName)
 			}
 			if other, dup := keys[f.key]; dup {
 				errs = append(errs, fmt.Errorf("fields %s and %s both use the key %q", other, f.goName, f.key))
@@ -274,7 +274,7 @@ func (f *field) resolve(t reflect.Type, depth int) error {
 			sub := field{goName: f.goName + "." + sf.Name, key: sf.Name, offset: sf.Offset, typ: sf.Type,
 				omitEmpty: strings.Contains(opts, "omitempty")}
 			if name != "" {
-				sub.key = name
+				sub.key = customKey(name)
 			}
 			sub.jsonKey = appendKey(nil, sub.key)
 			if seen[sub.key] {
@@ -435,4 +435,12 @@ func capitalise(s string) string {
 		return "E_" + s
 	}
 	return string(u) + s[n:]
+}
+
+// customKey makes a json tag name safe as a key below Pipelog: the
+// ecs-logging spec allows dots only in the top-level log.level and
+// ecs.version, so a dot becomes '_' (Elasticsearch would otherwise expand
+// "a.b" into an object and could collide with a sibling "a").
+func customKey(name string) string {
+	return strings.ToValidUTF8(strings.ReplaceAll(name, ".", "_"), "\uFFFD")
 }

@@ -1,0 +1,495 @@
+package ecs
+
+import (
+	"strconv"
+	"strings"
+	"time"
+	"unsafe"
+)
+
+// Attrs collects the fields of one adapter line (slog, zap) in the order
+// they are added and sorts them into the three places AppendDynamic takes:
+// ECS fields (Fields), labels (Labels) and custom members (AppendCustom).
+//
+// Rules, the same for every adapter:
+//
+//   - The full path of a value is the open groups and its key, joined with
+//     dots. A path that Placement accepts with the value's shape goes on its
+//     ECS field; "labels.<key>" with a string value becomes a label; anything
+//     else is a custom member.
+//   - Custom members form a tree: groups are objects, and a dotted key is
+//     split into nested objects ("a.b" is {"a":{"b":…}}), which is how
+//     Elasticsearch reads dotted names anyway. An empty key segment becomes
+//     "_" (the spec forbids empty keys).
+//   - No key is ever written twice. A later value replaces an earlier one at
+//     the same path, wherever it was; two groups with the same name merge;
+//     a value and a group at the same path: the later wins. Last wins holds
+//     for ECS fields and labels too.
+//   - Empty groups are not written.
+//
+// An Attrs is not safe for concurrent use. Adapters keep one per derived
+// logger, frozen (never added to after it is shared), and copy it into a
+// pooled one per line with CopyFrom.
+type Attrs struct {
+	enc    *Encoder
+	nodes  []attrNode
+	buf    []byte // encoded values of the custom tree and of ECS fields
+	placed []placedField
+	labels []Label
+	stack  []attrFrame // open groups
+	cur    int32       // node of the innermost open group; -1: the root
+	root   int32       // first child of the root, -1 if none
+	rootLast int32
+	prefix []byte // full dotted path of the innermost open group
+	probs  []string
+
+	fields    []DynamicField // scratch for Fields
+	labelsOut []Label        // scratch for Labels
+}
+
+type attrFrame struct {
+	cur    int32
+	prefix int32 // len(prefix) before the group was opened
+}
+
+type attrNode struct {
+	key         string
+	parent      int32
+	first, last int32 // children, for groups
+	next        int32 // next sibling
+	start, end  int32 // value in buf, for leaves
+	group       bool
+	dead        bool
+}
+
+type placedField struct {
+	path       string
+	start, end int32
+	shape      string
+}
+
+// Reset empties a and binds it to e.
+func (a *Attrs) Reset(e *Encoder) {
+	a.enc = e
+	a.nodes = a.nodes[:0]
+	a.buf = a.buf[:0]
+	a.placed = a.placed[:0]
+	a.labels = a.labels[:0]
+	a.stack = a.stack[:0]
+	a.cur, a.root, a.rootLast = -1, -1, -1
+	a.prefix = a.prefix[:0]
+	a.probs = a.probs[:0]
+}
+
+// CopyFrom makes a a copy of src, reusing a's memory: open groups stay open.
+func (a *Attrs) CopyFrom(src *Attrs) {
+	a.enc = src.enc
+	a.nodes = append(a.nodes[:0], src.nodes...)
+	a.buf = append(a.buf[:0], src.buf...)
+	a.placed = append(a.placed[:0], src.placed...)
+	a.labels = append(a.labels[:0], src.labels...)
+	a.stack = append(a.stack[:0], src.stack...)
+	a.cur, a.root, a.rootLast = src.cur, src.root, src.rootLast
+	a.prefix = append(a.prefix[:0], src.prefix...)
+	a.probs = append(a.probs[:0], src.probs...)
+}
+
+// Clone returns a copy of a that shares nothing with it.
+func (a *Attrs) Clone() *Attrs {
+	c := &Attrs{}
+	c.CopyFrom(a)
+	return c
+}
+
+// Depth is the number of open groups.
+func (a *Attrs) Depth() int { return len(a.stack) }
+
+// OpenGroup opens the group key: what is added next goes inside it, until
+// CloseGroup. A dotted key opens nested groups that one CloseGroup closes.
+// A group that already exists at that path is reopened (groups merge).
+func (a *Attrs) OpenGroup(key string) {
+	a.stack = append(a.stack, attrFrame{cur: a.cur, prefix: int32(len(a.prefix))})
+	if len(a.prefix) > 0 {
+		a.prefix = append(a.prefix, '.')
+	}
+	a.prefix = append(a.prefix, key...)
+	for {
+		seg, rest, more := strings.Cut(key, ".")
+		a.cur = a.group(a.cur, seg)
+		if !more {
+			return
+		}
+		key = rest
+	}
+}
+
+// CloseGroup closes the innermost open group; with none open it does nothing.
+func (a *Attrs) CloseGroup() {
+	n := len(a.stack)
+	if n == 0 {
+		return
+	}
+	f := a.stack[n-1]
+	a.stack = a.stack[:n-1]
+	a.cur = f.cur
+	a.prefix = a.prefix[:f.prefix]
+}
+
+// AddString adds a string value.
+func (a *Attrs) AddString(key, s string) {
+	if a.label(key, s) {
+		return
+	}
+	start := len(a.buf)
+	a.buf = appendString(a.buf, s, a.enc.max)
+	a.add(key, start, ShapeString)
+}
+
+// AddInt adds an integer.
+func (a *Attrs) AddInt(key string, v int64) {
+	start := len(a.buf)
+	a.buf = strconv.AppendInt(a.buf, v, 10)
+	a.add(key, start, ShapeInteger)
+}
+
+// AddUint adds an unsigned integer.
+func (a *Attrs) AddUint(key string, v uint64) {
+	start := len(a.buf)
+	a.buf = strconv.AppendUint(a.buf, v, 10)
+	a.add(key, start, ShapeInteger)
+}
+
+// AddFloat adds a float with the given bit size (32 or 64); NaN and ±Inf
+// become null.
+func (a *Attrs) AddFloat(key string, v float64, bits int) {
+	start := len(a.buf)
+	a.buf = appendFloat(a.buf, v, bits)
+	a.add(key, start, ShapeNumber)
+}
+
+// AddBool adds a boolean.
+func (a *Attrs) AddBool(key string, v bool) {
+	start := len(a.buf)
+	a.buf = strconv.AppendBool(a.buf, v)
+	a.add(key, start, ShapeBool)
+}
+
+// AddTime adds a time, as an RFC 3339 UTC string (ECS date).
+func (a *Attrs) AddTime(key string, t time.Time) {
+	start := len(a.buf)
+	a.buf = appendTimestamp(a.buf, t)
+	a.add(key, start, ShapeDate)
+}
+
+// AddDuration adds a duration in nanoseconds, the unit of ECS durations
+// (event.duration).
+func (a *Attrs) AddDuration(key string, d time.Duration) {
+	start := len(a.buf)
+	a.buf = strconv.AppendInt(a.buf, int64(d), 10)
+	a.add(key, start, "duration")
+}
+
+// AddAny adds a value of any type, encoded the way a typed event's field of
+// type any is (MarshalJSON, MarshalText, Error, String, else
+// encoding/json), panics recovered. Problems are kept for Problems.
+func (a *Attrs) AddAny(key string, v any) {
+	start := len(a.buf)
+	a.buf = a.enc.appendAnyValue(a.buf, key, v, &a.probs)
+	a.add(key, start, ShapeOf(a.buf[start:]))
+}
+
+// AddRaw adds value, one valid JSON value written as is (the caller's
+// encoder escaped it), with its shape (ShapeOf tells it).
+func (a *Attrs) AddRaw(key string, value []byte, shape string) {
+	start := len(a.buf)
+	a.buf = append(a.buf, value...)
+	a.add(key, start, shape)
+}
+
+// Problems lists the values that could not be encoded as they are.
+func (a *Attrs) Problems() []string { return a.probs }
+
+// Fields returns the ECS fields, ready for AppendDynamic. The slice and the
+// values in it are valid until a is next changed.
+func (a *Attrs) Fields() []DynamicField {
+	a.fields = a.fields[:0]
+	for _, p := range a.placed {
+		a.fields = append(a.fields, DynamicField{Path: p.path, Value: a.buf[p.start:p.end], Shape: p.shape})
+	}
+	return a.fields
+}
+
+// Labels returns the labels.<key> values, followed by more (a context's
+// labels, say): the encoder keeps the first of a key, so these win.
+func (a *Attrs) Labels(more []Label) []Label {
+	if len(a.labels) == 0 {
+		return more
+	}
+	a.labelsOut = append(append(a.labelsOut[:0], a.labels...), more...)
+	return a.labelsOut
+}
+
+// AppendCustom appends `"name":{…}` holding the custom members, or nothing
+// when there are none (empty groups are left out).
+func (a *Attrs) AppendCustom(dst []byte, name string) []byte {
+	if a.root < 0 {
+		return dst
+	}
+	mark := len(dst)
+	dst = appendKey(dst, name)
+	dst = append(dst, '{')
+	inner := len(dst)
+	dst = a.appendKids(dst, a.root)
+	if len(dst) == inner {
+		return dst[:mark]
+	}
+	return append(dst, '}')
+}
+
+func (a *Attrs) appendKids(dst []byte, i int32) []byte {
+	for ; i >= 0; i = a.nodes[i].next {
+		n := &a.nodes[i]
+		if n.dead {
+			continue
+		}
+		if !n.group {
+			dst = appendKey(comma(dst), n.key)
+			dst = append(dst, a.buf[n.start:n.end]...)
+			continue
+		}
+		mark := len(dst)
+		dst = appendKey(comma(dst), n.key)
+		dst = append(dst, '{')
+		inner := len(dst)
+		dst = a.appendKids(dst, n.first)
+		if len(dst) == inner {
+			dst = dst[:mark]
+			continue
+		}
+		dst = append(dst, '}')
+	}
+	return dst
+}
+
+// label takes a string whose full path is labels.<key>.
+func (a *Attrs) label(key, s string) bool {
+	const p = "labels."
+	var k string
+	switch {
+	case len(a.prefix) == 0 && strings.HasPrefix(key, p) && len(key) > len(p):
+		k = key[len(p):]
+	case len(a.prefix) == len("labels") && string(a.prefix) == "labels" && key != "":
+		k = key
+	default:
+		return false
+	}
+	l := Label{Key: sanitizeLabelKey(k), Value: s}
+	for i := range a.labels {
+		if a.labels[i].Key == l.Key {
+			copy(a.labels[i:], a.labels[i+1:])
+			a.labels = a.labels[:len(a.labels)-1]
+			break
+		}
+	}
+	a.labels = append(a.labels, l)
+	return true
+}
+
+// add files the value buf[start:] under key.
+func (a *Attrs) add(key string, start int, shape string) {
+	end := len(a.buf)
+	if a.placeable(key) {
+		path := key
+		if len(a.prefix) > 0 {
+			n := len(a.prefix)
+			a.prefix = append(append(a.prefix, '.'), key...)
+			path = unsafe.String(unsafe.SliceData(a.prefix), len(a.prefix))
+			ok := a.enc.Placement(path, shape)
+			if ok {
+				path = strings.Clone(path)
+			}
+			a.prefix = a.prefix[:n]
+			if ok {
+				a.place(path, start, end, shape)
+				return
+			}
+		} else if a.enc.Placement(path, shape) {
+			a.place(path, start, end, shape)
+			return
+		}
+	}
+	parent := a.cur
+	for {
+		seg, rest, more := strings.Cut(key, ".")
+		if !more {
+			a.leaf(parent, seg, int32(start), int32(end))
+			return
+		}
+		parent = a.group(parent, seg)
+		key = rest
+	}
+}
+
+// placeable is a cheap test that rules out keys no ECS path can have
+// (ECS names are lowercase ASCII letters, digits, '_', '@' and '.').
+func (a *Attrs) placeable(key string) bool {
+	if key == "" {
+		return false
+	}
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '@') {
+			return false
+		}
+	}
+	return true
+}
+
+func (a *Attrs) place(path string, start, end int, shape string) {
+	for i := range a.placed {
+		if a.placed[i].path == path { // last wins
+			copy(a.placed[i:], a.placed[i+1:])
+			a.placed = a.placed[:len(a.placed)-1]
+			break
+		}
+	}
+	a.placed = append(a.placed, placedField{path: path, start: int32(start), end: int32(end), shape: shape})
+}
+
+func (a *Attrs) firstChild(parent int32) int32 {
+	if parent < 0 {
+		return a.root
+	}
+	return a.nodes[parent].first
+}
+
+// find returns the live child key of parent, or -1.
+func (a *Attrs) find(parent int32, key string) int32 {
+	for i := a.firstChild(parent); i >= 0; i = a.nodes[i].next {
+		if n := &a.nodes[i]; !n.dead && n.key == key {
+			return i
+		}
+	}
+	return -1
+}
+
+func (a *Attrs) link(parent int32, n attrNode) int32 {
+	if n.key == "" {
+		n.key = "_"
+	}
+	n.parent, n.first, n.last, n.next = parent, -1, -1, -1
+	i := int32(len(a.nodes))
+	a.nodes = append(a.nodes, n)
+	if parent < 0 {
+		if a.root < 0 {
+			a.root = i
+		} else {
+			a.nodes[a.rootLast].next = i
+		}
+		a.rootLast = i
+		return i
+	}
+	p := &a.nodes[parent]
+	if p.first < 0 {
+		p.first = i
+	} else {
+		a.nodes[p.last].next = i
+	}
+	p.last = i
+	return i
+}
+
+// group returns the group key below parent, creating it (and replacing a
+// value of that name) when needed.
+func (a *Attrs) group(parent int32, key string) int32 {
+	if key == "" {
+		key = "_"
+	}
+	if i := a.find(parent, key); i >= 0 {
+		if a.nodes[i].group {
+			return i
+		}
+		a.nodes[i].dead = true
+	}
+	return a.link(parent, attrNode{key: key, group: true})
+}
+
+func (a *Attrs) leaf(parent int32, key string, start, end int32) {
+	if key == "" {
+		key = "_"
+	}
+	if i := a.find(parent, key); i >= 0 {
+		a.nodes[i].dead = true
+	}
+	a.link(parent, attrNode{key: key, start: start, end: end})
+}
+
+// ShapeOf says what JSON value v is: ShapeString, ShapeObject, ShapeBool,
+// ShapeNull, ShapeInteger or ShapeNumber, or "array:<shape of the first
+// element>" ("array:" for an empty array).
+func ShapeOf(v []byte) string {
+	if len(v) == 0 {
+		return ""
+	}
+	switch v[0] {
+	case '"':
+		return ShapeString
+	case '{':
+		return ShapeObject
+	case 't', 'f':
+		return ShapeBool
+	case 'n':
+		return ShapeNull
+	case '[':
+		if len(v) > 1 {
+			switch v[1] {
+			case '"':
+				return "array:" + ShapeString
+			case '{':
+				return "array:" + ShapeObject
+			case 't', 'f':
+				return "array:" + ShapeBool
+			case ']':
+				return "array:"
+			case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+				return "array:" + ShapeNumber
+			}
+		}
+		return "array:"
+	}
+	for _, c := range v {
+		if c == '.' || c == 'e' || c == 'E' {
+			return ShapeNumber
+		}
+	}
+	return ShapeInteger
+}
+
+// AppendStringValue appends s as a JSON string the way the encoder writes
+// every string (escaped, invalid UTF-8 replaced, cut at MaxStringBytes).
+func (e *Encoder) AppendStringValue(dst []byte, s string) []byte {
+	return appendString(dst, s, e.max)
+}
+
+// AppendFloatValue appends f as a JSON number, null for NaN and ±Inf.
+func AppendFloatValue(dst []byte, f float64, bits int) []byte { return appendFloat(dst, f, bits) }
+
+// AppendTimeValue appends t the way @timestamp is written.
+func AppendTimeValue(dst []byte, t time.Time) []byte { return appendTimestamp(dst, t) }
+
+// AppendAnyValue appends v as AddAny encodes it; problems are appended to
+// *probs.
+func (e *Encoder) AppendAnyValue(dst []byte, name string, v any, probs *[]string) []byte {
+	return e.appendAnyValue(dst, name, v, probs)
+}
+
+func (e *Encoder) appendAnyValue(dst []byte, name string, v any, probs *[]string) []byte {
+	if v == nil {
+		return append(dst, "null"...)
+	}
+	st := state{errs: *probs}
+	f := field{goName: name}
+	dst = e.appendDynamic(dst, &f, v, &st)
+	*probs = st.errs
+	return dst
+}
