@@ -1,0 +1,303 @@
+package sink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"gopkg.in/natefinch/lumberjack.v2"
+)
+
+// File permissions used by FileSink. New log files (and, because rotation
+// renames them, their backups and compressed backups) are 0640 before the
+// process umask: owner read/write, group read (the usual group of a log
+// shipper), nothing for others. New directories are 0750.
+const (
+	FileMode os.FileMode = 0o640
+	DirMode  os.FileMode = 0o750
+)
+
+// DefaultFileBufferSize is the FileSink buffer size when
+// FileOptions.BufferSize is 0.
+const DefaultFileBufferSize = 256 << 10
+
+// defaultRotateSizeMB is lumberjack's size limit when only age, backup or
+// compression limits are set.
+const defaultRotateSizeMB = 100
+
+// FileOptions configures a FileSink. The zero value appends to the file,
+// never rotates, and buffers 256 KiB flushed every second.
+type FileOptions struct {
+	// MaxSizeMB rotates the file before a write would make it larger than
+	// this many megabytes (MiB). The current file is renamed to
+	// name-<UTC timestamp>.ext and a new one is started.
+	MaxSizeMB int
+	// MaxAgeDays removes rotated backups older than this many days (by the
+	// timestamp in their name). It does not by itself start a new file.
+	MaxAgeDays int
+	// MaxBackups keeps at most this many rotated backups; 0 keeps all
+	// (subject to MaxAgeDays).
+	MaxBackups int
+	// Compress gzips rotated backups.
+	Compress bool
+	// LocalTime uses local time instead of UTC in backup names.
+	LocalTime bool
+
+	// BufferSize is the write buffer in bytes: 0 means
+	// DefaultFileBufferSize, a negative value disables buffering (one
+	// write(2) per line). With rotation it is capped at MaxSizeMB.
+	BufferSize int
+	// FlushInterval is how often buffered lines are written when nobody
+	// calls Flush: 0 means DefaultFlushInterval, negative disables it.
+	FlushInterval time.Duration
+	// Sync makes Flush and Close fsync the file after writing.
+	Sync bool
+}
+
+// rotates reports whether the options need lumberjack. Any of the rotation
+// settings switches it on; MaxSizeMB 0 then means 100 MB.
+func (o FileOptions) rotates() bool {
+	return o.MaxSizeMB > 0 || o.MaxAgeDays > 0 || o.MaxBackups > 0 || o.Compress
+}
+
+// FileSink appends lines to a file, optionally rotating it by size with
+// gopkg.in/natefinch/lumberjack.v2.
+//
+// Lines are buffered and written in batches of whole lines, so a line is
+// never split across two write(2) calls nor across two rotated files, and
+// a shipper tailing the file only ever sees complete, newline-terminated
+// lines (as long as each line fits in the buffer; a longer line is written
+// in one write(2) of its own).
+//
+// Without rotation options the sink writes straight to an *os.File opened
+// with O_APPEND; with them it writes through a lumberjack.Logger.
+type FileSink struct {
+	lineWriter
+	path string
+	f    *os.File           // without rotation
+	lj   *lumberjack.Logger // with rotation
+	done chan struct{}      // closed by Close
+}
+
+var _ Sink = (*FileSink)(nil)
+
+// File opens (creating if needed) the file at path for appending. Missing
+// directories are created with DirMode and a new file with FileMode.
+func File(path string, opts FileOptions) (*FileSink, error) {
+	if opts.MaxSizeMB < 0 || opts.MaxAgeDays < 0 || opts.MaxBackups < 0 {
+		return nil, fmt.Errorf("sink: file %s: negative rotation limit in %+v", path, opts)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), DirMode); err != nil {
+		return nil, fmt.Errorf("sink: file %s: %w", path, err)
+	}
+	f, err := openAppend(path)
+	if err != nil {
+		return nil, fmt.Errorf("sink: file %s: %w", path, err)
+	}
+
+	s := &FileSink{path: path, done: make(chan struct{})}
+	bufSize := opts.BufferSize
+	if bufSize == 0 {
+		bufSize = DefaultFileBufferSize
+	}
+	interval := opts.FlushInterval
+	if interval == 0 {
+		interval = DefaultFlushInterval
+	}
+
+	var w io.Writer
+	if opts.rotates() {
+		// The file now exists with FileMode (or the mode an operator gave
+		// it): lumberjack appends to it and, on rotation, renames it and
+		// creates the next one with the same mode, so backups keep it too.
+		// Left to itself lumberjack would create the first file 0600.
+		if err := f.Close(); err != nil {
+			return nil, fmt.Errorf("sink: file %s: %w", path, err)
+		}
+		maxMB := opts.MaxSizeMB
+		if maxMB == 0 {
+			maxMB = defaultRotateSizeMB
+		}
+		s.lj = &lumberjack.Logger{
+			Filename:   path,
+			MaxSize:    maxMB,
+			MaxAge:     opts.MaxAgeDays,
+			MaxBackups: opts.MaxBackups,
+			LocalTime:  opts.LocalTime,
+			Compress:   opts.Compress,
+		}
+		// lumberjack refuses a single write larger than the size limit, so
+		// a batch must not be larger either.
+		if limit := maxMB << 20; bufSize > limit {
+			bufSize = limit
+		}
+		w = s.lj
+	} else {
+		s.f = f
+		w = fileWriter{s}
+	}
+	if opts.Sync {
+		s.syncFn = s.syncLocked
+	}
+	s.init(w, bufSize, interval)
+	return s, nil
+}
+
+// fileWriter writes to the FileSink's current *os.File, which Reopen may
+// swap (under the sink's mutex, as every write happens).
+type fileWriter struct{ s *FileSink }
+
+func (w fileWriter) Write(p []byte) (int, error) { return w.s.f.Write(p) }
+
+func openAppend(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, FileMode)
+}
+
+// Path returns the path the sink writes to.
+func (s *FileSink) Path() string { return s.path }
+
+// Write appends one line. A line without its trailing newline gets one.
+// p is not retained.
+func (s *FileSink) Write(p []byte) error {
+	if err := s.write(p); err != nil {
+		return s.wrap(err)
+	}
+	return nil
+}
+
+// Flush writes the buffered lines to the file (the page cache; with
+// FileOptions.Sync it also fsyncs). It returns ctx.Err() without writing if
+// ctx has ended.
+func (s *FileSink) Flush(ctx context.Context) error { return s.wrap(s.flush(ctx)) }
+
+// wrap names the file in an error; ErrClosed and context errors are
+// returned as they are.
+func (s *FileSink) wrap(err error) error {
+	if err == nil || err == ErrClosed || err == context.Canceled || err == context.DeadlineExceeded {
+		return err
+	}
+	return fmt.Errorf("sink: file %s: %w", s.path, err)
+}
+
+// Close flushes the buffered lines, closes the file and reports lines it
+// could not write. A second Close returns nil. The final flush is attempted
+// even if ctx has ended: it is a local write that cannot be abandoned
+// half-way.
+func (s *FileSink) Close(ctx context.Context) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	err := s.closeLocked()
+	if s.lj != nil {
+		err = errors.Join(err, s.lj.Close())
+	} else {
+		err = errors.Join(err, s.f.Close())
+	}
+	close(s.done)
+	s.mu.Unlock()
+	s.stopFlusher()
+	if err != nil {
+		return fmt.Errorf("sink: file %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// Reopen flushes the buffered lines and reopens the path, for external
+// rotation: after logrotate (without copytruncate) renames the file away,
+// Reopen starts a new file at the path, created with FileMode. Lines
+// written before Reopen go to the old file, later ones to the new file.
+//
+// If the new file cannot be opened the sink keeps writing to the old one
+// and Reopen returns the error.
+func (s *FileSink) Reopen() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	flushErr := s.flushLocked()
+	if err := os.MkdirAll(filepath.Dir(s.path), DirMode); err != nil {
+		return fmt.Errorf("sink: file %s: reopen: %w", s.path, errors.Join(flushErr, err))
+	}
+	nf, err := openAppend(s.path)
+	if err != nil {
+		return fmt.Errorf("sink: file %s: reopen: %w", s.path, errors.Join(flushErr, err))
+	}
+	var closeErr error
+	if s.lj != nil {
+		// The file exists with FileMode; lumberjack opens it on the next
+		// write.
+		closeErr = errors.Join(nf.Close(), s.lj.Close())
+	} else {
+		old := s.f
+		s.f = nf
+		closeErr = old.Close()
+	}
+	if err := errors.Join(flushErr, closeErr); err != nil {
+		return fmt.Errorf("sink: file %s: reopen: %w", s.path, err)
+	}
+	return nil
+}
+
+// ReopenOnSignal calls Reopen each time the process receives one of sig
+// (SIGHUP when none is given), until ctx ends or the sink is closed. Reopen
+// errors are sent, without blocking, on the returned channel (buffer 1;
+// errors arriving while it is full are dropped); it is closed when the
+// watch stops.
+func (s *FileSink) ReopenOnSignal(ctx context.Context, sig ...os.Signal) <-chan error {
+	if len(sig) == 0 {
+		sig = []os.Signal{syscall.SIGHUP}
+	}
+	errc := make(chan error, 1)
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, sig...)
+	go func() {
+		defer close(errc)
+		defer signal.Stop(ch)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-s.done:
+				return
+			case <-ch:
+				if err := s.Reopen(); err != nil {
+					if errors.Is(err, ErrClosed) {
+						return
+					}
+					select {
+					case errc <- err:
+					default:
+					}
+				}
+			}
+		}
+	}()
+	return errc
+}
+
+// syncLocked fsyncs the current file. lumberjack does not expose its
+// *os.File, but fsync applies to the file, not the descriptor, so a
+// read-only descriptor on the same path does. Called with mu held, when no
+// rotation can run.
+func (s *FileSink) syncLocked() error {
+	if s.lj == nil {
+		return s.f.Sync()
+	}
+	f, err := os.Open(s.path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil // nothing written since the last rotation or Reopen
+		}
+		return err
+	}
+	return errors.Join(f.Sync(), f.Close())
+}

@@ -1,0 +1,173 @@
+package sink
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// benchLine is a realistic ECS NDJSON line (~350 bytes).
+var benchLine = []byte(`{"@timestamp":"2026-11-26T01:42:07.123456Z","log.level":"info","message":"order accepted","ecs.version":"8.11.0","service.name":"checkout","service.version":"1.14.2","service.environment":"production","event.dataset":"checkout.app","trace.id":"4bf92f3577b34da6a3ce929d0e0e4736","span.id":"00f067aa0ba902b7","order.id":"A-1029384","http.response.status_code":201}` + "\n")
+
+// truncateEvery bounds the disk a benchmark uses: every so many lines the
+// file is truncated (both files are O_APPEND, so writes continue at 0).
+const truncateEvery = 1 << 18 // ~95 MB
+
+func benchPath(b *testing.B) string {
+	b.Helper()
+	return filepath.Join(b.TempDir(), "bench.ndjson")
+}
+
+// BenchmarkBaselineBufio is the target's reference: append the line to a
+// buffer (as an encoder does) and write it through a 256 KiB bufio.Writer
+// to an *os.File.
+//
+// "file" writes to a file in b.TempDir(); "devnull" writes to /dev/null,
+// which keeps the syscalls but drops the page-cache copy, so it measures
+// the per-event CPU cost without the disk's noise.
+func BenchmarkBaselineBufio(b *testing.B) {
+	for _, target := range []string{"file", "devnull"} {
+		b.Run(target, func(b *testing.B) { benchBaseline(b, target) })
+	}
+}
+
+func benchTarget(b *testing.B, target string) (path string, truncate bool) {
+	if target == "devnull" {
+		return os.DevNull, false
+	}
+	return benchPath(b), true
+}
+
+func benchBaseline(b *testing.B, target string) {
+	b.Run("serial", func(b *testing.B) {
+		path, truncate := benchTarget(b, target)
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+		if err != nil {
+			b.Fatal(err)
+		}
+		bw := bufio.NewWriterSize(f, 256<<10)
+		buf := make([]byte, 0, 1024)
+		b.SetBytes(int64(len(benchLine)))
+		b.ReportAllocs()
+		n := 0
+		for b.Loop() {
+			buf = append(buf[:0], benchLine...)
+			if _, err := bw.Write(buf); err != nil {
+				b.Fatal(err)
+			}
+			if n++; truncate && n%truncateEvery == 0 {
+				_ = f.Truncate(0)
+			}
+		}
+		if err := bw.Flush(); err != nil {
+			b.Fatal(err)
+		}
+		_ = f.Close()
+	})
+	b.Run("parallel", func(b *testing.B) {
+		path, truncate := benchTarget(b, target)
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+		if err != nil {
+			b.Fatal(err)
+		}
+		bw := bufio.NewWriterSize(f, 256<<10)
+		var mu sync.Mutex
+		var n atomic.Int64
+		b.SetBytes(int64(len(benchLine)))
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			buf := make([]byte, 0, 1024)
+			for pb.Next() {
+				buf = append(buf[:0], benchLine...)
+				mu.Lock()
+				_, err := bw.Write(buf)
+				mu.Unlock()
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				if truncate && n.Add(1)%truncateEvery == 0 {
+					_ = f.Truncate(0)
+				}
+			}
+		})
+		if err := bw.Flush(); err != nil {
+			b.Fatal(err)
+		}
+		_ = f.Close()
+	})
+}
+
+// BenchmarkFileSink writes the same line through FileSink: "direct" is the
+// default (no rotation: *os.File), "rotate" goes through lumberjack with
+// its usual 100 MB size limit and one backup, so it rotates every ~290k
+// lines (disk use stays under 200 MB);
+// "devnull" is direct mode on /dev/null (see BenchmarkBaselineBufio).
+func BenchmarkFileSink(b *testing.B) {
+	modes := []struct {
+		name   string
+		target string
+		opts   FileOptions
+	}{
+		{"direct", "file", FileOptions{}},
+		{"rotate", "file", FileOptions{MaxSizeMB: 100, MaxBackups: 1}},
+		{"devnull", "devnull", FileOptions{}},
+	}
+	for _, m := range modes {
+		b.Run(m.name+"/serial", func(b *testing.B) {
+			path, truncate := benchTarget(b, m.target)
+			truncate = truncate && !m.opts.rotates() // lumberjack bounds disk itself
+			s, err := File(path, m.opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			buf := make([]byte, 0, 1024)
+			b.SetBytes(int64(len(benchLine)))
+			b.ReportAllocs()
+			n := 0
+			for b.Loop() {
+				buf = append(buf[:0], benchLine...)
+				if err := s.Write(buf); err != nil {
+					b.Fatal(err)
+				}
+				if n++; truncate && n%truncateEvery == 0 {
+					_ = os.Truncate(path, 0)
+				}
+			}
+			if err := s.Close(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+		})
+		b.Run(m.name+"/parallel", func(b *testing.B) {
+			path, truncate := benchTarget(b, m.target)
+			truncate = truncate && !m.opts.rotates()
+			s, err := File(path, m.opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var n atomic.Int64
+			b.SetBytes(int64(len(benchLine)))
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				buf := make([]byte, 0, 1024)
+				for pb.Next() {
+					buf = append(buf[:0], benchLine...)
+					if err := s.Write(buf); err != nil {
+						b.Error(err)
+						return
+					}
+					if truncate && n.Add(1)%truncateEvery == 0 {
+						_ = os.Truncate(path, 0)
+					}
+				}
+			})
+			if err := s.Close(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+		})
+	}
+}

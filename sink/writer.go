@@ -1,0 +1,307 @@
+package sink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// DefaultFlushInterval is how often a buffered WriterSink or FileSink hands
+// its pending lines on when nobody calls Flush, unless configured otherwise.
+const DefaultFlushInterval = time.Second
+
+// maxScratch bounds the scratch buffer kept between writes of lines that
+// lack their trailing newline.
+const maxScratch = 64 << 10
+
+// lineWriter is the synchronous core shared by WriterSink and FileSink. It
+// writes whole lines only: every Write on the underlying writer carries one
+// or more complete, newline-terminated lines, never part of one, so a
+// concurrent reader (a tailing shipper such as Filebeat) or a rotation
+// between two writes never sees a split line.
+type lineWriter struct {
+	mu      sync.Mutex
+	w       io.Writer
+	buf     []byte // pending whole lines; cap(buf) is the buffer size; nil when unbuffered
+	scratch []byte // unbuffered: line plus the newline it lacked
+	closed  bool
+	syncFn  func() error // called by Flush when set
+
+	stop        chan struct{} // closed by Close to stop the flusher
+	flusherDone chan struct{} // closed when the flusher has returned
+}
+
+func (c *lineWriter) init(w io.Writer, bufSize int, interval time.Duration) {
+	c.w = w
+	if bufSize > 0 {
+		c.buf = make([]byte, 0, bufSize)
+		if interval > 0 {
+			c.stop = make(chan struct{})
+			c.flusherDone = make(chan struct{})
+			go c.flusher(interval)
+		}
+	}
+}
+
+// flusher hands pending lines on every interval. A failed flush keeps the
+// data, so the next Flush (or Write that fills the buffer) retries it and
+// reports the error to a caller; the background error itself is dropped.
+func (c *lineWriter) flusher(interval time.Duration) {
+	defer close(c.flusherDone)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-t.C:
+			c.mu.Lock()
+			if !c.closed {
+				_ = c.flushLocked()
+			}
+			c.mu.Unlock()
+		}
+	}
+}
+
+// write accepts one line. p is not retained.
+func (c *lineWriter) write(p []byte) error {
+	if len(p) == 0 {
+		return nil
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return ErrClosed
+	}
+	// Fast path: a complete line that fits in the buffer.
+	if c.buf != nil && p[len(p)-1] == '\n' && len(c.buf)+len(p) <= cap(c.buf) {
+		c.buf = append(c.buf, p...)
+		c.mu.Unlock()
+		return nil
+	}
+	err := c.writeSlow(p)
+	c.mu.Unlock()
+	return err
+}
+
+func (c *lineWriter) writeSlow(p []byte) error {
+	nl := p[len(p)-1] == '\n'
+	need := len(p)
+	if !nl {
+		need++
+	}
+	if c.buf != nil {
+		if len(c.buf)+need > cap(c.buf) {
+			if err := c.flushLocked(); err != nil {
+				return err
+			}
+		}
+		if need <= cap(c.buf) {
+			c.buf = append(c.buf, p...)
+			if !nl {
+				c.buf = append(c.buf, '\n')
+			}
+			return nil
+		}
+		// Larger than the whole buffer (which is empty now): write through.
+	}
+	if !nl {
+		c.scratch = append(append(c.scratch[:0], p...), '\n')
+		p = c.scratch
+		defer func() {
+			if cap(c.scratch) > maxScratch {
+				c.scratch = nil
+			}
+		}()
+	}
+	_, err := writeFull(c.w, p)
+	return err
+}
+
+// flushLocked writes the pending lines in one Write. On failure the bytes
+// not written stay buffered for the next attempt.
+func (c *lineWriter) flushLocked() error {
+	if len(c.buf) == 0 {
+		return nil
+	}
+	n, err := writeFull(c.w, c.buf)
+	if n >= len(c.buf) {
+		c.buf = c.buf[:0]
+	} else if n > 0 {
+		c.buf = c.buf[:copy(c.buf, c.buf[n:])]
+	}
+	return err
+}
+
+// flush implements Flush: it gives up when ctx has ended (a synchronous
+// write in progress cannot be interrupted, so ctx is checked before and
+// after taking the lock).
+func (c *lineWriter) flush(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := c.flushLocked(); err != nil {
+		return err
+	}
+	if c.syncFn != nil {
+		return c.syncFn()
+	}
+	return nil
+}
+
+// closeLocked flushes and marks the writer closed. It reports the bytes it
+// could not deliver; they are dropped. The caller releases the destination
+// and then calls stopFlusher after unlocking.
+func (c *lineWriter) closeLocked() error {
+	c.closed = true
+	var err error
+	if ferr := c.flushLocked(); ferr != nil {
+		err = fmt.Errorf("sink: %d bytes not delivered: %w", len(c.buf), ferr)
+	} else if c.syncFn != nil {
+		err = c.syncFn()
+	}
+	c.buf, c.scratch = nil, nil
+	return err
+}
+
+// stopFlusher stops the background flusher, if any, and waits for it. It
+// must be called without holding mu, once, after closeLocked.
+func (c *lineWriter) stopFlusher() {
+	if c.stop != nil {
+		close(c.stop)
+		<-c.flusherDone
+	}
+}
+
+// writeFull does one Write and turns a short write without error into
+// io.ErrShortWrite.
+func writeFull(w io.Writer, p []byte) (int, error) {
+	n, err := w.Write(p)
+	if err == nil && n < len(p) {
+		err = io.ErrShortWrite
+	}
+	if n < 0 || n > len(p) {
+		n = 0
+	}
+	return n, err
+}
+
+// WriterSink writes lines to an io.Writer. Unbuffered (Writer, Stdout,
+// Stderr) it makes exactly one Write call per line; buffered
+// (BufferedWriter) it makes one Write per batch of whole lines. A mutex
+// serialises writers, so concurrent lines never interleave.
+//
+// A WriterSink never closes the io.Writer it was given: Close flushes and
+// stops accepting lines, the owner of w closes it.
+type WriterSink struct {
+	lineWriter
+}
+
+var _ Sink = (*WriterSink)(nil)
+
+// WriterOption configures a WriterSink.
+type WriterOption func(*writerConfig)
+
+type writerConfig struct {
+	sync     bool
+	interval time.Duration
+}
+
+// WithSync makes Flush and Close call w.Sync() when w has a Sync() error
+// method (an *os.File does). EINVAL and ENOTSUP, which fsync returns on
+// pipes, terminals and sockets, are ignored. Off by default: fsync on every
+// Flush is slow, and most destinations are pipes.
+func WithSync() WriterOption {
+	return func(c *writerConfig) { c.sync = true }
+}
+
+// WithFlushInterval sets how often a BufferedWriter hands pending lines on
+// by itself (DefaultFlushInterval when not set). d <= 0 disables the
+// background flush: lines then wait for Flush, Close or a full buffer. It
+// has no effect on an unbuffered WriterSink.
+func WithFlushInterval(d time.Duration) WriterOption {
+	return func(c *writerConfig) { c.interval = d }
+}
+
+// Writer returns an unbuffered sink that makes one w.Write call per line.
+func Writer(w io.Writer, opts ...WriterOption) *WriterSink {
+	return newWriterSink(w, 0, opts)
+}
+
+// BufferedWriter returns a sink that collects whole lines in a buffer of
+// size bytes and writes them to w when the buffer is full, on Flush and
+// Close, and every flush interval (see WithFlushInterval). A line longer
+// than the buffer is written directly. size <= 0 gives an unbuffered sink.
+func BufferedWriter(w io.Writer, size int, opts ...WriterOption) *WriterSink {
+	return newWriterSink(w, size, opts)
+}
+
+// Stdout returns an unbuffered sink writing to os.Stdout.
+func Stdout(opts ...WriterOption) *WriterSink { return Writer(os.Stdout, opts...) }
+
+// Stderr returns an unbuffered sink writing to os.Stderr.
+func Stderr(opts ...WriterOption) *WriterSink { return Writer(os.Stderr, opts...) }
+
+func newWriterSink(w io.Writer, size int, opts []WriterOption) *WriterSink {
+	cfg := writerConfig{interval: DefaultFlushInterval}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	s := &WriterSink{}
+	if cfg.sync {
+		if sy, ok := w.(interface{ Sync() error }); ok {
+			s.syncFn = func() error { return ignoreSyncUnsupported(sy.Sync()) }
+		}
+	}
+	s.init(w, size, cfg.interval)
+	return s
+}
+
+// Write writes one line. A line without its trailing newline gets one.
+// p is not retained.
+func (s *WriterSink) Write(p []byte) error { return s.write(p) }
+
+// Flush writes the buffered lines to the writer (and syncs it with
+// WithSync). It returns ctx.Err() without writing if ctx has ended.
+func (s *WriterSink) Flush(ctx context.Context) error { return s.flush(ctx) }
+
+// Close flushes the buffered lines and stops accepting new ones. Lines it
+// could not write are reported in the error. It does not close the
+// underlying writer. A second Close returns nil.
+//
+// The final flush is attempted even if ctx has ended: it is a local,
+// synchronous write that cannot be abandoned half-way.
+func (s *WriterSink) Close(ctx context.Context) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	err := s.closeLocked()
+	s.mu.Unlock()
+	s.stopFlusher()
+	return err
+}
+
+// ignoreSyncUnsupported drops the errors fsync returns for files that
+// cannot be synced (pipes, terminals, sockets).
+func ignoreSyncUnsupported(err error) error {
+	if errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOTSUP) {
+		return nil
+	}
+	return err
+}
