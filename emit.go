@@ -34,7 +34,7 @@ func Emit[E any, P ecs.EventPointer[E]](ctx context.Context, l *Logger, ev E) {
 	buf := getBuffer()
 	var id [32]byte
 	rec := ecs.Record{Time: c.now(), EventID: c.ids.next(&id)}
-	c.gather(ctx, &rec, 3)
+	c.gather(ctx, &rec, 1)
 	// rec (and the event ID it points into) is read only during the call;
 	// hiding it from escape analysis keeps both on this stack frame.
 	recp := (*ecs.Record)(unsafex.NoEscape(unsafe.Pointer(&rec)))
@@ -47,7 +47,8 @@ func Emit[E any, P ecs.EventPointer[E]](ctx context.Context, l *Logger, ev E) {
 	putBuffer(buf)
 }
 
-// gather fills rec from ctx and, when enabled, the caller skip frames up.
+// gather fills rec from ctx and, when enabled, the caller: skip 0 is the
+// function that called gather.
 func (c *core) gather(ctx context.Context, rec *ecs.Record, skip int) {
 	if ctx != nil {
 		v := logctx.From(ctx)

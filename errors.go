@@ -23,8 +23,6 @@ func (e *SinkError) Unwrap() error { return e.Err }
 // ErrClosed is reported (once) when events are emitted to a closed Logger.
 var ErrClosed = errors.New("pipelog: logger closed; event dropped")
 
-var errClosedDrop = ErrClosed
-
 // Stats are a Logger's counters since New, shared with loggers derived from it.
 type Stats struct {
 	Written    uint64 // events encoded and handed to the sinks

@@ -46,9 +46,10 @@ func (s *idSource) next(buf *[32]byte) string {
 // runtime.Callers and a map lookup after the first time a call site logs.
 var frames sync.Map // uintptr → ecs.Caller
 
+// callerAt returns the caller skip frames above the function calling it.
 func callerAt(skip int) ecs.Caller {
 	var pcs [1]uintptr
-	if runtime.Callers(skip+1, pcs[:]) < 1 {
+	if runtime.Callers(skip+2, pcs[:]) < 1 { // 0 is Callers, 1 is callerAt
 		return ecs.Caller{}
 	}
 	if c, ok := frames.Load(pcs[0]); ok {

@@ -25,8 +25,9 @@ type leveledSink struct {
 // write hands line to every sink that takes level.
 func (c *core) write(level event.Level, line []byte) {
 	if c.closed.Load() {
-		c.stats.dropped.Add(1)
-		c.fail(errClosedDrop)
+		if c.stats.dropped.Add(1) == 1 {
+			c.fail(ErrClosed)
+		}
 		return
 	}
 	for i := range c.sinks {
