@@ -1,6 +1,7 @@
 package ecs
 
 import (
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -31,20 +32,22 @@ import (
 // logger, frozen (never added to after it is shared), and copy it into a
 // pooled one per line with CopyFrom.
 type Attrs struct {
-	enc    *Encoder
-	nodes  []attrNode
-	buf    []byte // encoded values of the custom tree and of ECS fields
-	placed []placedField
-	labels []Label
-	stack  []attrFrame // open groups
-	cur    int32       // node of the innermost open group; -1: the root
-	root   int32       // first child of the root, -1 if none
+	enc      *Encoder
+	nodes    []attrNode
+	buf      []byte // encoded values of the custom tree and of ECS fields
+	placed   []placedField
+	labels   []Label
+	stack    []attrFrame // open groups
+	cur      int32       // node of the innermost open group; -1: the root
+	root     int32       // first child of the root, -1 if none
 	rootLast int32
-	prefix []byte // full dotted path of the innermost open group
-	probs  []string
+	prefix   []byte // full dotted path of the innermost open group
+	probs    []string
 
 	fields    []DynamicField // scratch for Fields
 	labelsOut []Label        // scratch for Labels
+	custom    bool           // every value is a custom member (ResetCustom)
+	dyn       dynValues      // AppendAttrs's, kept here so that it is not allocated per line
 }
 
 type attrFrame struct {
@@ -79,7 +82,21 @@ func (a *Attrs) Reset(e *Encoder) {
 	a.cur, a.root, a.rootLast = -1, -1, -1
 	a.prefix = a.prefix[:0]
 	a.probs = a.probs[:0]
+	a.custom = false
 }
+
+// ResetCustom empties a for a free-form object, an element of an array say:
+// nothing goes on ECS fields or labels, everything is a custom member.
+func (a *Attrs) ResetCustom(e *Encoder) {
+	a.Reset(e)
+	a.custom = true
+}
+
+// Encoder returns the Encoder a is bound to.
+func (a *Attrs) Encoder() *Encoder { return a.enc }
+
+// AddProblem records a value that could not be encoded as it is.
+func (a *Attrs) AddProblem(p string) { a.probs = append(a.probs, p) }
 
 // CopyFrom makes a a copy of src, reusing a's memory: open groups stay open.
 func (a *Attrs) CopyFrom(src *Attrs) {
@@ -92,6 +109,7 @@ func (a *Attrs) CopyFrom(src *Attrs) {
 	a.cur, a.root, a.rootLast = src.cur, src.root, src.rootLast
 	a.prefix = append(a.prefix[:0], src.prefix...)
 	a.probs = append(a.probs[:0], src.probs...)
+	a.custom = src.custom
 }
 
 // Clone returns a copy of a that shares nothing with it.
@@ -246,6 +264,14 @@ func (a *Attrs) AppendCustom(dst []byte, name string) []byte {
 	return append(dst, '}')
 }
 
+// AppendObject appends the custom members as one JSON object, "{}" when
+// there are none.
+func (a *Attrs) AppendObject(dst []byte) []byte {
+	dst = append(dst, '{')
+	dst = a.appendKids(dst, a.root)
+	return append(dst, '}')
+}
+
 func (a *Attrs) appendKids(dst []byte, i int32) []byte {
 	for ; i >= 0; i = a.nodes[i].next {
 		n := &a.nodes[i]
@@ -274,6 +300,9 @@ func (a *Attrs) appendKids(dst []byte, i int32) []byte {
 // label takes a string whose full path is labels.<key>.
 func (a *Attrs) label(key, s string) bool {
 	const p = "labels."
+	if a.custom {
+		return false
+	}
 	var k string
 	switch {
 	case len(a.prefix) == 0 && strings.HasPrefix(key, p) && len(key) > len(p):
@@ -333,7 +362,7 @@ func (a *Attrs) add(key string, start int, shape string) {
 // placeable is a cheap test that rules out keys no ECS path can have
 // (ECS names are lowercase ASCII letters, digits, '_', '@' and '.').
 func (a *Attrs) placeable(key string) bool {
-	if key == "" {
+	if key == "" || a.custom {
 		return false
 	}
 	for i := 0; i < len(key); i++ {
@@ -424,6 +453,20 @@ func (a *Attrs) leaf(parent int32, key string, start, end int32) {
 	a.link(parent, attrNode{key: key, start: start, end: end})
 }
 
+// AppendAttrs is AppendDynamic(dst, rec, a.Fields(), custom), without an
+// allocation per line.
+func (e *Encoder) AppendAttrs(dst []byte, rec *Record, a *Attrs, custom []byte) []byte {
+	fields := a.Fields()
+	if len(fields) == 0 {
+		return e.appendLine(dst, rec, e.base, nil, custom)
+	}
+	pl := e.dynamicPlan(fields)
+	a.dyn = dynValues{fields: fields}
+	dst = e.appendLineDyn(dst, rec, pl, custom, &a.dyn)
+	a.dyn = dynValues{}
+	return dst
+}
+
 // ShapeOf says what JSON value v is: ShapeString, ShapeObject, ShapeBool,
 // ShapeNull, ShapeInteger or ShapeNumber, or "array:<shape of the first
 // element>" ("array:" for an empty array).
@@ -492,4 +535,37 @@ func (e *Encoder) appendAnyValue(dst []byte, name string, v any, probs *[]string
 	dst = e.appendDynamic(dst, &f, v, &st)
 	*probs = st.errs
 	return dst
+}
+
+// WithStackTrace returns err carrying stack for error.stack_trace (unless
+// err's chain has a stack of its own, which is preferred). error.message and
+// error.type are err's: the wrapper is transparent to the encoder, like
+// fmt.Errorf's %w. Adapters use it for a stack captured by the logging
+// library (zap's AddStacktrace). A nil err stays nil.
+func WithStackTrace(err error, stack string) error {
+	if err == nil || stack == "" {
+		return err
+	}
+	return &stackAttached{err: err, stack: stack}
+}
+
+type stackAttached struct {
+	err   error
+	stack string
+}
+
+func (e *stackAttached) Error() string { return e.err.Error() }
+func (e *stackAttached) Unwrap() error { return e.err }
+
+// StackTrace implements event.StackTracer.
+func (e *stackAttached) StackTrace() string {
+	if s := findStack(e.err, 0); s != "" {
+		return s
+	}
+	return e.stack
+}
+
+func init() {
+	// error.type looks past the wrapper, as it does past fmt.Errorf's.
+	stdWrappers[reflect.TypeFor[*stackAttached]()] = true
 }

@@ -426,3 +426,23 @@ func TestLevels(t *testing.T) {
 		assert.Equal(t, want, m["log.level"])
 	}
 }
+
+func TestEscapingMatchesEncodingJSON(t *testing.T) {
+	e := newEncoder(t, ecs.Config{})
+	var all []byte
+	for c := 0; c < 256; c++ {
+		all = append(all, byte(c))
+	}
+	inputs := []string{"plain ascii text, long enough for words", "12345678\"", "1234567\\8", "abcdefg\x01h", "abcdefgh\x7f", "ünïcödé strings here", string(all)}
+	for i := 0; i < len(all); i++ {
+		inputs = append(inputs, "abcdefghijklmnop"[:i%16]+string(all[i])+"qrstuvwx")
+	}
+	for _, in := range inputs {
+		m, _ := encode(t, e, ecs.Record{}, BadRequestReceived{Base: event.Info(in)})
+		ref, err := json.Marshal(in) // encoding/json: each invalid byte becomes U+FFFD
+		require.NoError(t, err)
+		var want string
+		require.NoError(t, json.Unmarshal(ref, &want))
+		assert.Equal(t, want, m["message"], "%q", in)
+	}
+}

@@ -41,8 +41,13 @@ func appendString(dst []byte, s string, max int) []byte {
 }
 
 func appendEscaped(dst []byte, s string) []byte {
+	// Fast path: skip 8 bytes at a time while none needs attention.
+	i := 0
+	for i+8 <= len(s) && !needsEscape8(s[i:i+8]) {
+		i += 8
+	}
 	start := 0
-	for i := 0; i < len(s); {
+	for i < len(s) {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if safeASCII[c] {
@@ -78,6 +83,25 @@ func appendEscaped(dst []byte, s string) []byte {
 	}
 	return append(dst, s[start:]...)
 }
+
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// needsEscape8 reports whether any of the 8 bytes of s is a control
+// character, '"', '\\' or non-ASCII (SWAR: one word at a time).
+func needsEscape8(s string) bool {
+	w := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+	return (hasLess(w, 0x20)|hasZero(w^(lsb*'"'))|hasZero(w^(lsb*'\\'))|w)&msb != 0
+}
+
+// hasLess sets the high bit of some byte when any byte of w is < n (n <= 128).
+func hasLess(w, n uint64) uint64 { return (w - lsb*n) & ^w }
+
+// hasZero sets the high bit of some byte when any byte of w is 0.
+func hasZero(w uint64) uint64 { return (w - lsb) & ^w }
 
 // appendKey appends "key": with key escaped.
 func appendKey(dst []byte, key string) []byte {

@@ -94,6 +94,40 @@ func (e *Encoder) finish(root *node) {
 	}
 	pl.kids = append(pl.kids, newNode("encode_errors", opEncodeErrors))
 	root.kids = append(kids, pl)
+	for _, k := range root.kids {
+		collapse(k)
+	}
+}
+
+// collapse turns an object whose leaves are all fixed (service, host) into
+// one pre-encoded value, so writing it is a single copy instead of a walk.
+// It reports whether n is now fixed.
+func collapse(n *node) bool {
+	if n.op == opStatic {
+		return n.static != nil
+	}
+	if n.op != opObject {
+		return false
+	}
+	all := true
+	for _, k := range n.kids {
+		if !collapse(k) {
+			all = false
+		}
+	}
+	if !all || len(n.kids) == 0 {
+		return false
+	}
+	v := []byte{'{'}
+	for i, k := range n.kids {
+		if i > 0 {
+			v = append(v, ',')
+		}
+		v = append(v, k.key...)
+		v = append(v, k.static...)
+	}
+	n.op, n.static, n.kids = opStatic, append(v, '}'), nil
+	return true
 }
 
 // addFields places Config.Fields in the library tree.
