@@ -207,6 +207,10 @@ func (e *Encoder) appendLabels(dst []byte, n *node, st *state) []byte {
 	for _, l := range st.rec.Labels {
 		dst = lw.add(dst, l.Key, l.Value, e.max)
 	}
+	if c := &st.rec.Correlation; c.CorrelationID != "" && c.TraceID != "" && c.CorrelationID != c.TraceID {
+		// trace.id holds the trace; keep the correlation ID searchable too.
+		dst = lw.add(dst, "correlation_id", c.CorrelationID, e.max)
+	}
 	for _, l := range e.labels {
 		dst = lw.add(dst, l.Key, l.Value, e.max)
 	}

@@ -113,6 +113,9 @@ func TestCorrelationIDFallsBackToTraceID(t *testing.T) {
 	assert.Equal(t, "run-7", get(m, "trace.id"))
 	m, _ = encode(t, e, ecs.Record{Correlation: ecs.Correlation{CorrelationID: "run-7", TraceID: "abc"}}, BadRequestReceived{Base: event.Info("x")})
 	assert.Equal(t, "abc", get(m, "trace.id"))
+	assert.Equal(t, "run-7", get(m, "labels.correlation_id"), "a correlation ID that differs from the trace stays searchable")
+	m, _ = encode(t, e, ecs.Record{Correlation: ecs.Correlation{CorrelationID: "abc", TraceID: "abc"}}, BadRequestReceived{Base: event.Info("x")})
+	assert.Nil(t, get(m, "labels"), "the same ID is not written twice")
 }
 
 type codeError struct{ code int }
