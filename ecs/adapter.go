@@ -365,6 +365,9 @@ func (a *Attrs) placeable(key string) bool {
 	if key == "" || a.custom {
 		return false
 	}
+	if len(a.prefix) == 0 && strings.IndexByte(key, '.') < 0 && !dotless(key) {
+		return false // the common case, decided without a map lookup
+	}
 	for i := 0; i < len(key); i++ {
 		c := key[i]
 		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '@') {
@@ -372,6 +375,26 @@ func (a *Attrs) placeable(key string) bool {
 		}
 	}
 	return true
+}
+
+// dotlessFields are the ECS fields whose names have no dot (@timestamp,
+// labels, message, tags): every other ECS path has one.
+var dotlessFields = func() (out []string) {
+	for name := range ecsFieldTable {
+		if !strings.Contains(name, ".") {
+			out = append(out, name)
+		}
+	}
+	return out
+}()
+
+func dotless(key string) bool {
+	for _, f := range dotlessFields {
+		if f == key {
+			return true
+		}
+	}
+	return false
 }
 
 func (a *Attrs) place(path string, start, end int, shape string) {

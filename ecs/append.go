@@ -51,7 +51,7 @@ func (e *Encoder) appendLineDyn(dst []byte, rec *Record, pl *plan, extra []byte,
 func (e *Encoder) appendLineState(dst []byte, st *state) []byte {
 	rec, pl := st.rec, st.plan
 	dst = append(dst, `{"@timestamp":`...)
-	dst = appendTimestamp(dst, rec.Time)
+	dst = e.appendNow(dst, rec.Time)
 	dst = append(dst, `,"log.level":`...)
 	dst = appendLevel(dst, rec.Base.Level)
 	msg := rec.Base.Message

@@ -44,6 +44,7 @@ package ecs
 import (
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pipelog/pipelog/event"
@@ -121,6 +122,7 @@ type Encoder struct {
 	err    error   // what was wrong with Config.Fields
 	trees  sync.Map
 	dyn    dynamicPlans
+	second atomic.Pointer[secondCache] // the last @timestamp second, formatted
 }
 
 // NewEncoder returns an Encoder for cfg. A Config.Fields entry that cannot be

@@ -415,6 +415,9 @@ func TestTimestampFormat(t *testing.T) {
 		{time.Date(2026, 1, 2, 3, 4, 5, 999999999, time.FixedZone("x", 3600)), "2026-01-02T02:04:05.999999Z"},
 		{time.Date(-5, 1, 1, 0, 0, 0, 0, time.UTC), "0000-01-01T00:00:00.000000Z"},
 		{time.Date(12000, 1, 1, 0, 0, 0, 0, time.UTC), "9999-12-31T23:59:59.999999Z"},
+		{time.Date(2026, 1, 2, 3, 4, 5, 1000, time.UTC), "2026-01-02T03:04:05.000001Z"}, // same second as earlier rows: cache hit
+		{time.Date(2026, 1, 2, 3, 4, 6, 1000, time.UTC), "2026-01-02T03:04:06.000001Z"},
+		{time.Date(2026, 1, 2, 3, 4, 5, 2000, time.UTC), "2026-01-02T03:04:05.000002Z"}, // back a second
 	} {
 		m, _ := encode(t, e, ecs.Record{Time: tc.in}, BadRequestReceived{Base: event.Info("x")})
 		assert.Equal(t, tc.want, m["@timestamp"])

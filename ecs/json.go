@@ -92,6 +92,7 @@ const (
 // needsEscape8 reports whether any of the 8 bytes of s is a control
 // character, '"', '\\' or non-ASCII (SWAR: one word at a time).
 func needsEscape8(s string) bool {
+	_ = s[7] // one bounds check; the loads below combine into one
 	w := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
 		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 	return (hasLess(w, 0x20)|hasZero(w^(lsb*'"'))|hasZero(w^(lsb*'\\'))|w)&msb != 0

@@ -1,13 +1,30 @@
 package ecs
 
-import "time"
+import (
+	"sync/atomic"
+	"time"
+)
 
 // appendTimestamp appends t as "YYYY-MM-DDTHH:MM:SS.ffffffZ": UTC, RFC 3339,
 // always six fraction digits, which every ecs-logging parser accepts
 // (%Y-%m-%dT%H:%M:%S.%fZ). Hand-rolled because time.AppendFormat costs
 // several times more on this hot path.
 func appendTimestamp(dst []byte, t time.Time) []byte {
+	return appendFull(dst, t.UTC())
+}
+
+// appendNow is appendTimestamp for @timestamp, cached per Encoder.
+func (e *Encoder) appendNow(dst []byte, t time.Time) []byte {
 	t = t.UTC()
+	if year := t.Year(); year >= 0 && year <= 9999 {
+		return appendSecond(dst, t, &e.second)
+	}
+	return appendFull(dst, t)
+}
+
+// appendFull formats t (in UTC) without the cache, clamping years outside
+// 0000–9999.
+func appendFull(dst []byte, t time.Time) []byte {
 	year, month, day := t.Date()
 	hour, min, sec := t.Clock()
 	us := t.Nanosecond() / 1000
@@ -43,4 +60,28 @@ func appendDigits(dst []byte, v, width int) []byte {
 		v /= 10
 	}
 	return append(dst, b[:width]...)
+}
+
+// secondCache remembers the text of the last whole second written: lines
+// are written many per second, and the date and clock digits are most of
+// the cost of a timestamp.
+type secondCache struct {
+	unix int64
+	text [20]byte // "2026-11-26T10:00:00."
+}
+
+// appendSecond writes t, whose year is 0000–9999, through cache.
+func appendSecond(dst []byte, t time.Time, cache *atomic.Pointer[secondCache]) []byte {
+	unix := t.Unix()
+	c := cache.Load()
+	if c == nil || c.unix != unix {
+		c = &secondCache{unix: unix}
+		b := appendFull(c.text[:0], t)
+		copy(c.text[:], b[1:21])
+		cache.Store(c)
+	}
+	dst = append(dst, '"')
+	dst = append(dst, c.text[:]...)
+	dst = appendDigits(dst, t.Nanosecond()/1000, 6)
+	return append(dst, 'Z', '"')
 }
