@@ -64,54 +64,57 @@ func (e *Encoder) appendLineState(dst []byte, st *state) []byte {
 	if pl.err != nil {
 		st.errs = append(st.errs, pl.err.Error())
 	}
-	dst = e.appendKids(dst, pl.root, st)
+	dst = e.run(dst, pl.prog, st)
 	return append(dst, '}', '\n')
 }
 
-func (e *Encoder) appendKids(dst []byte, n *node, st *state) []byte {
-	for _, k := range n.kids {
-		if k.op == opObject {
-			mark := len(dst)
-			dst = comma(dst)
-			dst = append(dst, k.key...)
-			dst = append(dst, '{')
-			inner := len(dst)
-			dst = e.appendKids(dst, k, st)
-			if k.name == pipelogRoot && len(st.extra) > 0 {
-				dst = comma(dst)
-				dst = append(dst, st.extra...)
+// run executes a plan's program: a flat list of instructions compiled from
+// its key tree (see compile), so writing a line is one loop over contiguous
+// memory rather than a walk of pointers.
+func (e *Encoder) run(dst []byte, prog []instr, st *state) []byte {
+	var marks, inner [maxDepth]int
+	depth := 0
+	for i := range prog {
+		in := &prog[i]
+		switch in.op {
+		case opOpen:
+			marks[depth] = len(dst)
+			dst = append(comma(dst), in.key...)
+			inner[depth] = len(dst)
+			depth++
+		case opClose:
+			depth--
+			if in.extra && len(st.extra) > 0 {
+				dst = append(comma(dst), st.extra...)
 			}
-			if len(dst) == inner {
-				dst = dst[:mark]
+			if in.optional && len(dst) == inner[depth] {
+				dst = dst[:marks[depth]] // nothing inside: leave the object out
 			} else {
 				dst = append(dst, '}')
 			}
-			continue
+		case opStatic:
+			dst = append(comma(dst), in.static...)
+		default:
+			dst = e.appendLeaf(dst, in, st)
 		}
-		dst = e.appendLeaf(dst, k, st)
 	}
 	return dst
 }
 
-func (e *Encoder) keyed(dst []byte, n *node) []byte {
+func (e *Encoder) keyed(dst []byte, n *instr) []byte {
 	return append(comma(dst), n.key...)
 }
 
-func (e *Encoder) appendLeafString(dst []byte, n *node, s string) []byte {
+func (e *Encoder) appendLeafString(dst []byte, n *instr, s string) []byte {
 	if s == "" {
 		return dst
 	}
 	return appendString(e.keyed(dst, n), s, e.max)
 }
 
-func (e *Encoder) appendLeaf(dst []byte, n *node, st *state) []byte {
+func (e *Encoder) appendLeaf(dst []byte, n *instr, st *state) []byte {
 	r := st.rec
 	switch n.op {
-	case opStatic:
-		if n.static == nil {
-			return dst
-		}
-		return append(e.keyed(dst, n), n.static...)
 	case opEventID:
 		return e.appendLeafString(dst, n, r.EventID)
 	case opReason:
@@ -190,7 +193,7 @@ func (e *Encoder) appendLeaf(dst []byte, n *node, st *state) []byte {
 	return dst
 }
 
-func (e *Encoder) appendLabels(dst []byte, n *node, st *state) []byte {
+func (e *Encoder) appendLabels(dst []byte, n *instr, st *state) []byte {
 	mark := len(dst)
 	dst = append(e.keyed(dst, n), '{')
 	inner := len(dst)

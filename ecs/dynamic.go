@@ -92,7 +92,7 @@ func (e *Encoder) dynamicPlan(fields []DynamicField) *plan {
 	for i, f := range fields {
 		_ = pl.root.insert(f.Path, &node{op: opDynamic, index: i}) // a colliding path keeps the first
 	}
-	e.finish(pl.root)
+	e.finish(pl)
 	e.dyn.mu.Lock()
 	if e.dyn.plans == nil {
 		e.dyn.plans = map[string]*plan{}

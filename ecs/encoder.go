@@ -139,7 +139,7 @@ func NewEncoder(cfg Config) (*Encoder, error) {
 	e.root = e.libraryTree()
 	e.err = e.addFields(cfg.Fields)
 	e.base = &plan{root: e.root.clone()}
-	e.finish(e.base.root)
+	e.finish(e.base)
 	return e, e.err
 }
 

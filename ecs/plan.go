@@ -26,6 +26,7 @@ var reserved = map[string]bool{
 type plan struct {
 	ti     *typeInfo
 	root   *node
+	prog   []instr // root, compiled
 	labels []field // event fields tagged labels.<key>
 	err    error   // the type's definition error, reported once per Encoder
 
@@ -69,7 +70,7 @@ func (e *Encoder) buildPlan(ti *typeInfo) *plan {
 		pl := p.root.child(pipelogRoot)
 		pl.kids = append(pl.kids, obj)
 	}
-	e.finish(p.root)
+	e.finish(p)
 	if len(errs) > 0 {
 		p.err = errors.Join(p.err, fmt.Errorf("%w %s: %w", ErrInvalidEvent, ti.name, errors.Join(errs...)))
 	}
@@ -79,7 +80,8 @@ func (e *Encoder) buildPlan(ti *typeInfo) *plan {
 // finish moves the Pipelog object to the end of the line and puts
 // encode_errors last inside it, so errors found anywhere while writing the
 // line can still be reported in it.
-func (e *Encoder) finish(root *node) {
+func (e *Encoder) finish(p *plan) {
+	root := p.root
 	var pl *node
 	kids := root.kids[:0]
 	for _, k := range root.kids {
@@ -97,6 +99,64 @@ func (e *Encoder) finish(root *node) {
 	for _, k := range root.kids {
 		collapse(k)
 	}
+	compile(&p.prog, root, 0)
+}
+
+// maxDepth bounds object nesting in a plan's tree; ECS paths are at most 7
+// deep, custom fields add two levels (Pipelog.<Event>) and nest further
+// inside values, not in the tree.
+const maxDepth = 16
+
+// instr is one step of a compiled plan.
+type instr struct {
+	op       op
+	key      []byte // leaf: `"key":`; opOpen: `"key":{`
+	static   []byte // opStatic: `"k1":v1,"k2":v2` (consecutive fixed fields, merged)
+	field    *field // opField
+	index    int    // opDynamic
+	optional bool   // opOpen/opClose: the object may end up empty and is then left out
+	extra    bool   // opClose of Pipelog: adapters' custom fields go in first
+}
+
+// compile flattens the key tree below n into prog. Consecutive fixed fields
+// become one copy; an object holding a fixed field can never be empty, so it
+// needs no roll-back check.
+func compile(prog *[]instr, n *node, depth int) {
+	if depth >= maxDepth {
+		panic("ecs: plan nested deeper than maxDepth") // impossible for ECS paths; caught by tests
+	}
+	for _, k := range n.kids {
+		switch {
+		case k.op == opObject:
+			optional := !hasFixed(k)
+			key := append(append([]byte(nil), k.key...), '{')
+			*prog = append(*prog, instr{op: opOpen, key: key, optional: optional})
+			compile(prog, k, depth+1)
+			*prog = append(*prog, instr{op: opClose, optional: optional, extra: depth == 0 && k.name == pipelogRoot})
+		case k.op == opStatic:
+			if k.static == nil {
+				continue
+			}
+			if last := len(*prog) - 1; last >= 0 && (*prog)[last].op == opStatic {
+				prev := &(*prog)[last]
+				prev.static = append(append(append(prev.static, ','), k.key...), k.static...)
+				continue
+			}
+			*prog = append(*prog, instr{op: opStatic, static: append(append([]byte(nil), k.key...), k.static...)})
+		default:
+			*prog = append(*prog, instr{op: k.op, key: k.key, field: k.field, index: k.index})
+		}
+	}
+}
+
+// hasFixed reports whether an object always writes something.
+func hasFixed(n *node) bool {
+	for _, k := range n.kids {
+		if k.op == opStatic && k.static != nil || k.op == opObject && hasFixed(k) {
+			return true
+		}
+	}
+	return false
 }
 
 // collapse turns an object whose leaves are all fixed (service, host) into

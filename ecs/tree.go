@@ -31,6 +31,8 @@ const (
 	opField                  // a field of the typed event
 	opEncodeErrors           // Pipelog.encode_errors: what went wrong while encoding this line
 	opDynamic                // an adapter's field, by index into AppendDynamic's fields
+	opOpen                   // compiled: open an object
+	opClose                  // compiled: close an object, or take it back when empty
 )
 
 // node is one key of the output. Trees are built once per (Encoder, event
