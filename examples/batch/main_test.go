@@ -1,0 +1,184 @@
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pipelog/pipelog/internal/conformance"
+	"github.com/pipelog/pipelog/internal/esfake"
+)
+
+// splitOutput separates the NDJSON log lines from the final summary line.
+func splitOutput(t *testing.T, stdout []byte) (logs []byte, summary string) {
+	t.Helper()
+	s := strings.TrimSuffix(string(stdout), "\n")
+	i := strings.LastIndexByte(s, '\n')
+	if i < 0 {
+		t.Fatalf("no log lines before the summary:\n%s", stdout)
+	}
+	return []byte(s[:i+1]), s[i+1:]
+}
+
+type line map[string]any
+
+func parse(t *testing.T, ndjson []byte) []line {
+	t.Helper()
+	var out []line
+	for l := range bytes.Lines(ndjson) {
+		var m line
+		if err := json.Unmarshal(l, &m); err != nil {
+			t.Fatalf("%v: %s", err, l)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func (l line) get(path string) any {
+	if v, ok := l[path]; ok { // log.level, ecs.version
+		return v
+	}
+	var cur any = map[string]any(l)
+	for _, p := range strings.Split(path, ".") {
+		o, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = o[p]
+	}
+	return cur
+}
+
+func TestBatchRun(t *testing.T) {
+	out := t.TempDir()
+	var stdout bytes.Buffer
+	if code := run([]string{"-out", out}, &stdout); code != 0 {
+		t.Fatalf("exit code %d\n%s", code, stdout.Bytes())
+	}
+	logs, summary := splitOutput(t, stdout.Bytes())
+	conformance.RequireConformant(t, logs)
+
+	outPath := filepath.Join(out, "orders_eur.csv")
+	logPath := filepath.Join(out, "pipelog-batch.ndjson")
+	if !strings.HasPrefix(summary, "orders-etl ok: read 50 rows, wrote 43, rejected 7 in 5 batches; output "+outPath+"; log "+logPath+"; run ") ||
+		!strings.HasSuffix(summary, "; exit 0") {
+		t.Errorf("summary: %s", summary)
+	}
+
+	// The output file: a header and 43 converted rows.
+	f, err := os.Open(outPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 44 || strings.Join(recs[0], ",") != "order_id,customer,country,amount_eur,ordered_date" {
+		t.Fatalf("output: %d records, header %v", len(recs), recs[0])
+	}
+	// ORD-1001: 431.59 USD * 0.92 = 397.06 EUR.
+	if strings.Join(recs[1], ",") != "ORD-1001,initech,GB,397.06,2026-11-02" {
+		t.Errorf("first row: %v", recs[1])
+	}
+
+	// The log file has the same lines as stdout, all conformant.
+	fileLogs, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conformance.RequireConformant(t, fileLogs)
+	if !bytes.Equal(fileLogs, logs) {
+		t.Errorf("log file differs from stdout (%d vs %d bytes)", len(fileLogs), len(logs))
+	}
+
+	// One trace.id for the run; the events we expect.
+	lines := parse(t, logs)
+	counts := map[string]int{}
+	trace := lines[0].get("trace.id")
+	for _, l := range lines {
+		counts[l.get("event.action").(string)]++
+		if trace == nil || l.get("trace.id") != trace {
+			t.Errorf("trace.id %v != %v", l.get("trace.id"), trace)
+		}
+	}
+	want := map[string]int{"JobStarted": 1, "InputOpened": 1, "RowRejected": 7, "BatchWritten": 5, "OutputWritten": 1, "JobSucceeded": 1}
+	for k, v := range want {
+		if counts[k] != v {
+			t.Errorf("%d %s events, want %d (all: %v)", counts[k], k, v, counts)
+		}
+	}
+	if id, _ := lines[0].get("trace.id").(string); !strings.Contains(summary, "run "+id+";") {
+		t.Errorf("summary lacks run ID %s: %s", id, summary)
+	}
+	// A rejected row names its line, field and reason.
+	for _, l := range lines {
+		if l.get("event.action") == "RowRejected" && l.get("Pipelog.RowRejected.line") == float64(8) {
+			if l.get("event.reason") != "amount: not positive" || l.get("Pipelog.RowRejected.field") != "amount" || l.get("log.level") != "warn" {
+				t.Errorf("rejected row: %v", l)
+			}
+		}
+	}
+}
+
+func TestBatchMissingInput(t *testing.T) {
+	var stdout bytes.Buffer
+	code := run([]string{"-out", t.TempDir(), "-in", filepath.Join(t.TempDir(), "nope.csv")}, &stdout)
+	if code != 1 {
+		t.Fatalf("exit code %d", code)
+	}
+	logs, summary := splitOutput(t, stdout.Bytes())
+	conformance.RequireConformant(t, logs)
+	lines := parse(t, logs)
+	last := lines[len(lines)-1]
+	if last.get("event.action") != "JobFailed" || !strings.Contains(last.get("error.message").(string), "open input") {
+		t.Errorf("last event: %v", last)
+	}
+	if !strings.HasPrefix(summary, "orders-etl FAILED: read 0 rows") || !strings.HasSuffix(summary, "exit 1") {
+		t.Errorf("summary: %s", summary)
+	}
+}
+
+func TestBatchTooManyRejected(t *testing.T) {
+	var stdout bytes.Buffer
+	out := t.TempDir()
+	if code := run([]string{"-out", out, "-max-reject", "0.1"}, &stdout); code != 1 {
+		t.Fatalf("exit code %d", code)
+	}
+	if _, err := os.Stat(filepath.Join(out, "orders_eur.csv")); !os.IsNotExist(err) {
+		t.Errorf("a failed run left an output file: %v", err)
+	}
+	logs, _ := splitOutput(t, stdout.Bytes())
+	conformance.RequireConformant(t, logs)
+}
+
+// With -es-url, the same events reach Elasticsearch (an in-process fake of
+// the _bulk API here).
+func TestBatchElasticsearch(t *testing.T) {
+	es := esfake.New()
+	defer es.Close()
+	var stdout bytes.Buffer
+	if code := run([]string{"-out", t.TempDir(), "-es-url", es.URL}, &stdout); code != 0 {
+		t.Fatalf("exit code %d\n%s", code, stdout.Bytes())
+	}
+	logs, _ := splitOutput(t, stdout.Bytes())
+	lines := parse(t, logs)
+	st := es.Stats()
+	if st.Docs != len(lines) || st.Malformed != 0 || st.DoubleCreates != 0 {
+		t.Errorf("Elasticsearch got %+v, want %d docs", st, len(lines))
+	}
+	for _, l := range lines {
+		doc, ok := es.Doc(l.get("event.id").(string))
+		if !ok {
+			t.Errorf("event %v not indexed", l.get("event.id"))
+			continue
+		}
+		conformance.RequireConformant(t, append(bytes.TrimSpace(doc), '\n'))
+	}
+}

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	logctx "github.com/pipelog/pipelog/context"
+	"github.com/pipelog/pipelog/internal/conformance"
+)
+
+const brokerAddr = "127.0.0.1:5672"
+
+// requireBroker skips the test when RabbitMQ is not reachable, except in CI
+// (CI=true), where a missing broker is a failure: .ci/rabbitmq.sh starts it.
+func requireBroker(t *testing.T) string {
+	t.Helper()
+	url := envOr("AMQP_URL", "amqp://guest:guest@"+brokerAddr+"/")
+	c, err := net.DialTimeout("tcp", brokerAddr, 2*time.Second)
+	if err == nil {
+		c.Close()
+		return url
+	}
+	msg := "RabbitMQ is not reachable on " + brokerAddr + " (" + err.Error() + "); start it with .ci/rabbitmq.sh"
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) Bytes() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return bytes.Clone(s.b.Bytes())
+}
+
+type line map[string]any
+
+func (l line) get(path string) any {
+	if v, ok := l[path]; ok {
+		return v
+	}
+	var cur any = map[string]any(l)
+	for _, p := range strings.Split(path, ".") {
+		o, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = o[p]
+	}
+	return cur
+}
+
+func TestCorrelationThroughRabbitMQ(t *testing.T) {
+	url := requireBroker(t)
+	var out syncBuffer
+	const n = 5
+	code, err := run(config{url: url, queue: "pipelog-test-" + randomHex(8), n: n, timeout: 30 * time.Second}, &out)
+	if err != nil || code != 0 {
+		t.Fatalf("run: exit %d, %v\n%s", code, err, out.Bytes())
+	}
+	logs := out.Bytes()
+	conformance.RequireConformant(t, logs)
+
+	var started line
+	published := map[string]line{} // message ID → event
+	consumed := map[string]line{}
+	for l := range bytes.Lines(logs) {
+		var m line
+		if err := json.Unmarshal(l, &m); err != nil {
+			t.Fatal(err)
+		}
+		switch m.get("event.action") {
+		case "JobStarted":
+			started = m
+		case "OrderPublished":
+			published[m.get("Pipelog.OrderPublished.message_id").(string)] = m
+		case "OrderConsumed":
+			consumed[m.get("Pipelog.OrderConsumed.message_id").(string)] = m
+		}
+	}
+	if started == nil || len(published) != n || len(consumed) != n {
+		t.Fatalf("started %v, %d published, %d consumed\n%s", started != nil, len(published), len(consumed), logs)
+	}
+	runID, _ := started.get("Pipelog.JobStarted.run_id").(string)
+	if !logctx.ValidTraceID(runID) || started.get("trace.id") != runID {
+		t.Fatalf("run ID %q, trace.id %v", runID, started.get("trace.id"))
+	}
+	for id, c := range consumed {
+		p := published[id]
+		if p == nil {
+			t.Errorf("%s consumed but not published", id)
+			continue
+		}
+		if c.get("service.name") != "order-consumer" || p.get("service.name") != "order-producer" {
+			t.Errorf("%s: services %v / %v", id, p.get("service.name"), c.get("service.name"))
+		}
+		// The producer's run ID is the trace ID (and correlation ID) on both sides.
+		if c.get("trace.id") != runID || p.get("trace.id") != runID {
+			t.Errorf("%s: trace.id producer %v consumer %v, want run ID %s", id, p.get("trace.id"), c.get("trace.id"), runID)
+		}
+		if c.get("labels.correlation_id") != nil || p.get("labels.correlation_id") != nil {
+			t.Errorf("%s: correlation ID differs from the trace ID", id)
+		}
+		// The consumer's parent span is the message's publish span.
+		if c.get("Pipelog.OrderConsumed.parent_span_id") != p.get("span.id") {
+			t.Errorf("%s: consumer parent %v, publish span %v", id, c.get("Pipelog.OrderConsumed.parent_span_id"), p.get("span.id"))
+		}
+		if c.get("span.id") == p.get("span.id") || c.get("span.id") == nil {
+			t.Errorf("%s: consumer span %v", id, c.get("span.id"))
+		}
+		if p.get("Pipelog.OrderPublished.parent_span_id") != started.get("span.id") {
+			t.Errorf("%s: publish span's parent %v, want the run's span %v", id, p.get("Pipelog.OrderPublished.parent_span_id"), started.get("span.id"))
+		}
+		if c.get("process.thread.name") != "consumer-1" {
+			t.Errorf("%s: worker %v", id, c.get("process.thread.name"))
+		}
+	}
+}
+
+func TestTableCarrier(t *testing.T) {
+	h := amqp.Table{}
+	ctx := logctx.StartTrace(t.Context())
+	logctx.Inject(ctx, TableCarrier(h))
+	if _, ok := h[logctx.HeaderTraceparent].(string); !ok {
+		t.Fatalf("headers: %v", h)
+	}
+	// Byte-array values (some clients send those) are read too.
+	h[logctx.HeaderTraceparent] = []byte(h[logctx.HeaderTraceparent].(string))
+	got := logctx.Extract(t.Context(), TableCarrier(h))
+	if logctx.TraceID(got) != logctx.TraceID(ctx) || logctx.ParentSpanID(got) != logctx.SpanID(ctx) {
+		t.Errorf("extracted trace %s parent %s, want %s %s", logctx.TraceID(got), logctx.ParentSpanID(got), logctx.TraceID(ctx), logctx.SpanID(ctx))
+	}
+	// A hostile correlation header is not carried over.
+	h[logctx.HeaderCorrelationID] = "bad\r\nvalue"
+	h["x-other"] = int32(7)
+	got = logctx.Extract(t.Context(), TableCarrier(h))
+	if c := logctx.CorrelationID(got); strings.ContainsAny(c, "\r\n") || c == "" {
+		t.Errorf("correlation %q", c)
+	}
+	if TableCarrier(h).Get("x-other") != "" || len(TableCarrier(h).Keys()) != len(h) {
+		t.Error("non-string values must read as empty")
+	}
+}

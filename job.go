@@ -1,0 +1,353 @@
+package pipelog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	logctx "github.com/pipelog/pipelog/context"
+	"github.com/pipelog/pipelog/event"
+)
+
+// Exit codes returned by RunJob, for os.Exit. A run stopped by a signal
+// follows the shell convention 128 + signal number.
+const (
+	ExitOK      = 0   // the job returned nil
+	ExitFailure = 1   // the job returned an error, or the parent context ended first
+	ExitPanic   = 2   // the job panicked (the code the Go runtime uses for an unrecovered panic)
+	ExitSIGINT  = 130 // interrupted by SIGINT (128+2)
+	ExitSIGTERM = 143 // interrupted by SIGTERM (128+15)
+)
+
+// Defaults of RunJob's options.
+const (
+	DefaultJobGracePeriod  = 10 * time.Second
+	DefaultJobFlushTimeout = 10 * time.Second
+)
+
+// JobOption configures RunJob.
+type JobOption func(*jobConfig)
+
+type jobConfig struct {
+	grace   time.Duration
+	flush   time.Duration
+	signals []os.Signal
+	worker  string
+	labels  []logctx.Label
+	runID   string
+}
+
+// WithGracePeriod sets how long a job may take to return once its context
+// was cancelled (by a signal or the parent context) before RunJob stops
+// waiting, reports it abandoned and returns (default DefaultJobGracePeriod).
+func WithGracePeriod(d time.Duration) JobOption { return func(c *jobConfig) { c.grace = d } }
+
+// WithFlushTimeout sets the deadline for flushing and closing the Logger's
+// sinks after the job ended (default DefaultJobFlushTimeout).
+func WithFlushTimeout(d time.Duration) JobOption { return func(c *jobConfig) { c.flush = d } }
+
+// WithSignals replaces the signals that interrupt the run (default SIGINT
+// and SIGTERM). With none, RunJob installs no signal handler.
+func WithSignals(sig ...os.Signal) JobOption {
+	return func(c *jobConfig) { c.signals = append([]os.Signal{}, sig...) }
+}
+
+// WithWorker names the worker (process.thread.name) of the run's events;
+// the default is the job's name.
+func WithWorker(name string) JobOption { return func(c *jobConfig) { c.worker = name } }
+
+// WithJobLabels adds labels to every event of the run.
+func WithJobLabels(labels ...logctx.Label) JobOption {
+	return func(c *jobConfig) { c.labels = append(c.labels, labels...) }
+}
+
+// WithRunID uses id as the run ID instead of minting one (a scheduler's
+// execution ID, say). It must be a valid correlation ID (logctx.ValidID);
+// when it is also a valid W3C trace-id it is the trace ID too, otherwise a
+// trace ID is minted. An invalid id is ignored.
+func WithRunID(id string) JobOption { return func(c *jobConfig) { c.runID = id } }
+
+// testHookSignal, when set by a test, is called with each signal RunJob
+// receives, after it acted on it.
+var testHookSignal func(os.Signal)
+
+// RunJob runs job as one batch-job run and returns the exit code for
+// os.Exit (ExitOK, ExitFailure, ExitPanic, or 128+signal: ExitSIGINT,
+// ExitSIGTERM):
+//
+//	func main() {
+//		log, _ := pipelog.New(pipelog.Config{Service: "orders-etl"})
+//		os.Exit(pipelog.RunJob(context.Background(), log, "import-orders", importOrders))
+//	}
+//
+// The run:
+//
+//   - gets a run ID, a fresh W3C trace-id (logctx.NewCorrelationID) that is
+//     both the correlation ID and the trace ID of the context job receives,
+//     so every event of the run has trace.id = run ID (unless an
+//     OpenTelemetry span in ctx supplies the trace, see package logctx). The
+//     run has its own span ID (span.id and transaction.id). The worker
+//     name (default: name) and labels are in the context too; read the run ID
+//     back with logctx.CorrelationID(ctx). Outgoing calls (logctx.Transport,
+//     logctx.Inject) carry the run ID as trace ID and correlation ID.
+//   - emits event.JobStarted, then exactly one of event.JobSucceeded,
+//     JobFailed (the error in error.*), JobPanicked (recovered; the stack in
+//     error.stack_trace) or JobInterrupted, with event.start, event.end and
+//     event.duration.
+//   - turns the signals (default SIGINT, SIGTERM) into cancellation of the
+//     job's context, with handlers installed before the job starts and
+//     removed before RunJob returns. A job that has not returned a grace
+//     period (WithGracePeriod) after its context was cancelled is abandoned:
+//     JobInterrupted says so and RunJob returns while the job goroutine is
+//     still running (its later events are dropped, as the Logger is closed).
+//     A second signal stops the waiting at once. The exit code of a signalled
+//     run is 128+signal even when the job then returned nil, because its
+//     work was cut short. The parent context ending is an interruption too,
+//     with ExitFailure.
+//   - always closes log (flushing every sink) within the flush timeout
+//     (WithFlushTimeout) before returning, also after a panic or a signal;
+//     a signal during the flush does not change the exit code, but the
+//     second signal of a run cuts the flush short, and RunJob never waits
+//     past the flush timeout even for a sink that ignores its context.
+//     Flush errors are reported to the Logger's OnError (or standard error);
+//     they do not change the exit code.
+//
+// job runs on its own goroutine: a panic is recovered only on that
+// goroutine, not on goroutines the job starts.
+func RunJob(ctx context.Context, log *Logger, name string, job func(ctx context.Context) error, opts ...JobOption) (exitCode int) {
+	cfg := jobConfig{grace: DefaultJobGracePeriod, flush: DefaultJobFlushTimeout,
+		signals: []os.Signal{os.Interrupt, syscall.SIGTERM}, worker: name}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+
+	// Signals first, so that none arriving from here on kills the process.
+	var sigCh chan os.Signal
+	if len(cfg.signals) > 0 {
+		sigCh = make(chan os.Signal, 4)
+		signal.Notify(sigCh, cfg.signals...)
+		defer signal.Stop(sigCh)
+	}
+
+	runCtx, runID := startRun(ctx, &cfg)
+	jobCtx, cancel := context.WithCancel(runCtx)
+	defer cancel()
+
+	start := time.Now()
+	Emit(runCtx, log, event.JobStarted{
+		Base:    event.Info("job " + name + " started"),
+		JobInfo: event.NewJobInfo(name, runID, start, time.Time{}, "", 0),
+	})
+
+	type result struct {
+		err   error
+		panic *event.PanicError
+	}
+	done := make(chan result, 1)
+	go func() {
+		var res result
+		defer func() {
+			if p := recover(); p != nil {
+				res.panic = event.NewPanicError(p)
+			}
+			done <- res
+		}()
+		res.err = job(jobCtx)
+	}()
+
+	var (
+		res       result
+		returned  bool
+		signals   int
+		firstSig  os.Signal
+		parentErr error
+		graceC    <-chan time.Time
+	)
+	parentDone := ctx.Done()
+	interrupt := func() {
+		cancel()
+		if graceC == nil {
+			graceC = time.After(cfg.grace)
+		}
+	}
+wait:
+	for {
+		select {
+		case res = <-done:
+			returned = true
+			break wait
+		case sig := <-sigCh:
+			signals++
+			if firstSig == nil {
+				firstSig = sig
+			}
+			interrupt()
+			if testHookSignal != nil {
+				testHookSignal(sig)
+			}
+			if signals >= 2 {
+				break wait // a second signal: stop waiting for the job
+			}
+		case <-parentDone:
+			parentDone = nil
+			if firstSig == nil {
+				parentErr = context.Cause(ctx)
+			}
+			interrupt()
+		case <-graceC:
+			break wait
+		}
+	}
+	end := time.Now()
+
+	// The end event.
+	info := func(outcome string, code int) event.JobInfo {
+		return event.NewJobInfo(name, runID, start, end, outcome, code)
+	}
+	switch {
+	case returned && res.panic != nil:
+		exitCode = ExitPanic
+		Emit(runCtx, log, event.JobPanicked{
+			Base:    event.Error("job " + name + " panicked").WithErr(res.panic),
+			JobInfo: info(event.OutcomeFailure, exitCode),
+		})
+	case firstSig != nil || parentErr != nil:
+		exitCode = ExitFailure
+		what := "the parent context ended (" + errString(parentErr) + ")"
+		sigName := ""
+		if firstSig != nil {
+			exitCode = signalExitCode(firstSig)
+			sigName = signalName(firstSig)
+			what = sigName + " received"
+		}
+		reason := what + "; the job stopped"
+		if !returned {
+			reason = fmt.Sprintf("%s; the job did not stop within %v and was abandoned", what, cfg.grace)
+			if signals >= 2 {
+				reason = what + "; the job was abandoned after a second signal"
+			}
+		}
+		var err error
+		if returned {
+			err = res.err
+		}
+		Emit(runCtx, log, event.JobInterrupted{
+			Base:      event.Warn("job " + name + " interrupted").WithReason(reason).WithErr(err),
+			JobInfo:   info(event.OutcomeFailure, exitCode),
+			Signal:    sigName,
+			Abandoned: !returned,
+		})
+	case res.err != nil:
+		exitCode = ExitFailure
+		Emit(runCtx, log, event.JobFailed{
+			Base:    event.Error("job " + name + " failed").WithErr(res.err),
+			JobInfo: info(event.OutcomeFailure, exitCode),
+		})
+	default:
+		exitCode = ExitOK
+		Emit(runCtx, log, event.JobSucceeded{
+			Base:    event.Info("job " + name + " succeeded"),
+			JobInfo: info(event.OutcomeSuccess, exitCode),
+		})
+	}
+
+	closeWithin(log, cfg.flush, sigCh, &signals)
+	return exitCode
+}
+
+// startRun returns ctx carrying the run's correlation/trace values, worker
+// and labels, and the run ID.
+func startRun(ctx context.Context, cfg *jobConfig) (context.Context, string) {
+	runID := cfg.runID
+	if !logctx.ValidID(runID) {
+		runID = logctx.NewCorrelationID()
+	}
+	traceID := runID
+	if !logctx.ValidTraceID(traceID) {
+		traceID = logctx.NewTraceID()
+	}
+	// StartTrace: a new root (sampled flag, no tracestate, a fresh span
+	// that is also the transaction); then the run ID as its trace ID.
+	ctx = logctx.StartTrace(ctx)
+	ctx = logctx.WithCorrelationID(ctx, runID)
+	ctx = logctx.WithTrace(ctx, traceID, logctx.SpanID(ctx))
+	if cfg.worker != "" {
+		ctx = logctx.WithWorker(ctx, cfg.worker)
+	}
+	if len(cfg.labels) > 0 {
+		ctx = logctx.WithLabels(ctx, cfg.labels...)
+	}
+	return ctx, runID
+}
+
+// closeWithin closes log within timeout. A signal arriving while it does
+// (the run's second or later) cuts it short; a sink that ignores its context
+// is not waited for past the timeout.
+func closeWithin(log *Logger, timeout time.Duration, sigCh chan os.Signal, signals *int) {
+	if log == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- log.Close(ctx) }()
+	hard := time.NewTimer(timeout + 100*time.Millisecond)
+	defer hard.Stop()
+	for {
+		select {
+		case err := <-done:
+			if err != nil {
+				log.core.fail(fmt.Errorf("pipelog: RunJob: closing the logger: %w", err))
+			}
+			return
+		case sig := <-sigCh:
+			*signals++
+			if *signals >= 2 {
+				cancel()
+			}
+			if testHookSignal != nil {
+				testHookSignal(sig)
+			}
+		case <-hard.C:
+			log.core.fail(fmt.Errorf("pipelog: RunJob: closing the logger: %w", errCloseAbandoned))
+			return
+		}
+	}
+}
+
+var errCloseAbandoned = errors.New("a sink ignored the flush deadline; not waiting for it")
+
+func signalExitCode(sig os.Signal) int {
+	if s, ok := sig.(syscall.Signal); ok {
+		return 128 + int(s)
+	}
+	return ExitFailure
+}
+
+func signalName(sig os.Signal) string {
+	switch sig {
+	case syscall.SIGINT:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	case syscall.SIGHUP:
+		return "SIGHUP"
+	case syscall.SIGQUIT:
+		return "SIGQUIT"
+	}
+	return sig.String()
+}
+
+func errString(err error) string {
+	if err == nil {
+		return "no error"
+	}
+	return err.Error()
+}
