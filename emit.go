@@ -19,22 +19,30 @@ import (
 // not allocate for events made of strings, numbers, booleans, times,
 // durations, []string, errors and nested structs of those.
 func Emit[E any, P ecs.EventPointer[E]](ctx context.Context, l *Logger, ev E) {
-	if l == nil {
-		return
+	// Kept small enough to inline, so a disabled event costs the caller a
+	// method call and a comparison, not a call with the event copied.
+	if l != nil && l.enabledFor(P(unsafex.NoEscape(unsafe.Pointer(&ev))).EventBase()) {
+		emit[E, P](ctx, l, ev)
 	}
-	b := P(unsafex.NoEscape(unsafe.Pointer(&ev))).EventBase()
+}
+
+func (l *Logger) enabledFor(b *event.Base) bool {
+	if b == nil { // an event embedding a nil *event.Base is at LevelInfo
+		return l.Enabled(event.LevelInfo)
+	}
+	return l.Enabled(b.Level)
+}
+
+func emit[E any, P ecs.EventPointer[E]](ctx context.Context, l *Logger, ev E) {
 	level := event.LevelInfo
-	if b != nil {
+	if b := P(unsafex.NoEscape(unsafe.Pointer(&ev))).EventBase(); b != nil {
 		level = b.Level
-	}
-	if !l.Enabled(level) {
-		return
 	}
 	c := l.core
 	buf := getBuffer()
 	var id [32]byte
 	rec := ecs.Record{Time: c.now(), EventID: c.ids.next(&id)}
-	c.gather(ctx, &rec, 1)
+	c.gather(ctx, &rec, 2)
 	// rec (and the event ID it points into) is read only during the call;
 	// hiding it from escape analysis keeps both on this stack frame.
 	recp := (*ecs.Record)(unsafex.NoEscape(unsafe.Pointer(&rec)))

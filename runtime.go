@@ -44,7 +44,12 @@ func (s *idSource) next(buf *[32]byte) string {
 
 // frames caches program counter → caller, so a caller costs one
 // runtime.Callers and a map lookup after the first time a call site logs.
-var frames sync.Map // uintptr → ecs.Caller
+// The map is copied on write: call sites are few and fixed, lookups are
+// lock-free and, unlike a sync.Map keyed by uintptr, do not allocate.
+var (
+	frames   atomic.Pointer[map[uintptr]ecs.Caller]
+	framesMu sync.Mutex
+)
 
 // callerAt returns the caller skip frames above the function calling it.
 func callerAt(skip int) ecs.Caller {
@@ -52,12 +57,31 @@ func callerAt(skip int) ecs.Caller {
 	if runtime.Callers(skip+2, pcs[:]) < 1 { // 0 is Callers, 1 is callerAt
 		return ecs.Caller{}
 	}
-	if c, ok := frames.Load(pcs[0]); ok {
-		return c.(ecs.Caller)
+	return callerForPC(pcs[0])
+}
+
+// callerForPC resolves a program counter from runtime.Callers (or slog's
+// Record.PC) to a caller, through the cache.
+func callerForPC(pc uintptr) ecs.Caller {
+	if m := frames.Load(); m != nil {
+		if c, ok := (*m)[pc]; ok {
+			return c
+		}
 	}
-	f, _ := runtime.CallersFrames(pcs[:]).Next()
+	f, _ := runtime.CallersFrames([]uintptr{pc}).Next()
 	c := ecs.Caller{File: f.File, Line: f.Line, Function: f.Function}
-	frames.Store(pcs[0], c)
+	framesMu.Lock()
+	defer framesMu.Unlock()
+	next := map[uintptr]ecs.Caller{pc: c}
+	if m := frames.Load(); m != nil {
+		if len(*m) >= 1<<16 { // a program with this many call sites: stop caching
+			return c
+		}
+		for k, v := range *m {
+			next[k] = v
+		}
+	}
+	frames.Store(&next)
 	return c
 }
 
