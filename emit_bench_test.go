@@ -106,3 +106,21 @@ func BenchmarkEmitDisabled(b *testing.B) {
 		})
 	})
 }
+
+// BenchmarkEmitContext isolates what reading correlation values from the
+// context adds to Emit: the same event with an empty context and with trace,
+// worker and a label set.
+func BenchmarkEmitContext(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		ctx  context.Context
+	}{{"empty", context.Background()}, {"values", benchContext()}} {
+		b.Run(bc.name, func(b *testing.B) {
+			log := benchLogger(b, event.LevelInfo, false)
+			b.ReportAllocs()
+			for range b.N {
+				pipelog.Emit(bc.ctx, log, newOrderRejected())
+			}
+		})
+	}
+}

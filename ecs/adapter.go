@@ -1,10 +1,14 @@
 package ecs
 
 import (
+	"bytes"
+	"encoding/json"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -23,12 +27,14 @@ import (
 //     Elasticsearch reads dotted names anyway. An empty key segment becomes
 //     "_" (the spec forbids empty keys).
 //   - No key is ever written twice. A later value replaces an earlier one at
-//     the same path, wherever it was; two groups with the same name merge;
-//     a value and a group at the same path: the later wins. Last wins holds
-//     for ECS fields and labels too.
+//     the same full path, wherever each was written (an ECS field replaces a
+//     custom member at its path and the other way round); two groups with
+//     the same name merge; a value and a group at the same path: the later
+//     wins. Labels: the later value of a key wins.
 //   - Empty groups are not written.
 //
-// An Attrs is not safe for concurrent use. Adapters keep one per derived
+// Call Reset (or ResetCustom, or CopyFrom) before the first use. An Attrs
+// is not safe for concurrent use. Adapters keep one per derived
 // logger, frozen (never added to after it is shared), and copy it into a
 // pooled one per line with CopyFrom.
 type Attrs struct {
@@ -48,6 +54,14 @@ type Attrs struct {
 	labelsOut []Label        // scratch for Labels
 	custom    bool           // every value is a custom member (ResetCustom)
 	dyn       dynValues      // AppendAttrs's, kept here so that it is not allocated per line
+
+	// The last plan AppendAttrs used, by encoder and paths: a pooled Attrs
+	// usually meets the same fields line after line, and reusing the plan
+	// skips the encoder's shared cache (and its lock) entirely.
+	planEnc *Encoder
+	plan    *plan
+	planKey []byte
+	keyBuf  []byte
 }
 
 type attrFrame struct {
@@ -63,6 +77,7 @@ type attrNode struct {
 	start, end  int32 // value in buf, for leaves
 	group       bool
 	dead        bool
+	plain       bool // key needs no escaping (simpleKey)
 }
 
 type placedField struct {
@@ -213,7 +228,86 @@ func (a *Attrs) AddDuration(key string, d time.Duration) {
 func (a *Attrs) AddAny(key string, v any) {
 	start := len(a.buf)
 	a.buf = a.enc.appendAnyValue(a.buf, key, v, &a.probs)
+	if bytes.IndexByte(a.buf[start:], '{') >= 0 {
+		a.buf = normalizeJSON(a.buf, start)
+	}
 	a.add(key, start, ShapeOf(a.buf[start:]))
+}
+
+// normalizeJSON rewrites the JSON value buf[start:] so that its object keys
+// follow the Attrs rules: dotted keys split into nested objects, empty key
+// segments "_", no key twice (a later one wins, objects merge). Keys come
+// out sorted. It is the slow path of maps and structs (AddAny, AddRaw).
+func normalizeJSON(buf []byte, start int) []byte {
+	d := json.NewDecoder(bytes.NewReader(buf[start:]))
+	d.UseNumber()
+	var v any
+	if d.Decode(&v) != nil {
+		return buf
+	}
+	out, err := json.Marshal(normalizeValue(v))
+	if err != nil {
+		return buf
+	}
+	return append(buf[:start], out...)
+}
+
+func normalizeValue(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		out := make(map[string]any, len(x))
+		for _, k := range keys {
+			val := normalizeValue(x[k])
+			segs := strings.Split(k, ".")
+			cur := out
+			for _, s := range segs[:len(segs)-1] {
+				if s == "" {
+					s = "_"
+				}
+				next, ok := cur[s].(map[string]any)
+				if !ok {
+					next = map[string]any{}
+					cur[s] = next
+				}
+				cur = next
+			}
+			last := segs[len(segs)-1]
+			if last == "" {
+				last = "_"
+			}
+			if old, ok := cur[last].(map[string]any); ok {
+				if nv, ok := val.(map[string]any); ok {
+					mergeMaps(old, nv)
+					continue
+				}
+			}
+			cur[last] = val
+		}
+		return out
+	case []any:
+		for i := range x {
+			x[i] = normalizeValue(x[i])
+		}
+		return x
+	}
+	return v
+}
+
+func mergeMaps(dst, src map[string]any) {
+	for k, v := range src {
+		if d, ok := dst[k].(map[string]any); ok {
+			if s, ok := v.(map[string]any); ok {
+				mergeMaps(d, s)
+				continue
+			}
+		}
+		dst[k] = v
+	}
 }
 
 // AddRaw adds value, one valid JSON value written as is (the caller's
@@ -221,6 +315,9 @@ func (a *Attrs) AddAny(key string, v any) {
 func (a *Attrs) AddRaw(key string, value []byte, shape string) {
 	start := len(a.buf)
 	a.buf = append(a.buf, value...)
+	if bytes.IndexByte(value, '{') >= 0 {
+		a.buf = normalizeJSON(a.buf, start)
+	}
 	a.add(key, start, shape)
 }
 
@@ -279,12 +376,12 @@ func (a *Attrs) appendKids(dst []byte, i int32) []byte {
 			continue
 		}
 		if !n.group {
-			dst = appendKey(comma(dst), n.key)
+			dst = a.appendNodeKey(comma(dst), n)
 			dst = append(dst, a.buf[n.start:n.end]...)
 			continue
 		}
 		mark := len(dst)
-		dst = appendKey(comma(dst), n.key)
+		dst = a.appendNodeKey(comma(dst), n)
 		dst = append(dst, '{')
 		inner := len(dst)
 		dst = a.appendKids(dst, n.first)
@@ -295,6 +392,29 @@ func (a *Attrs) appendKids(dst []byte, i int32) []byte {
 		dst = append(dst, '}')
 	}
 	return dst
+}
+
+func (a *Attrs) appendNodeKey(dst []byte, n *attrNode) []byte {
+	if n.plain {
+		dst = append(dst, '"')
+		dst = append(dst, n.key...)
+		return append(dst, '"', ':')
+	}
+	return appendKey(dst, n.key)
+}
+
+// simpleKey reports a key that is written as is and split nowhere:
+// non-empty printable ASCII without '.', '"' and '\\'.
+func simpleKey(key string) bool {
+	if key == "" {
+		return false
+	}
+	for i := 0; i < len(key); i++ {
+		if c := key[i]; c < 0x20 || c > 0x7e || c == '.' || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // label takes a string whose full path is labels.<key>.
@@ -327,13 +447,24 @@ func (a *Attrs) label(key, s string) bool {
 // add files the value buf[start:] under key.
 func (a *Attrs) add(key string, start int, shape string) {
 	end := len(a.buf)
+	if strings.HasPrefix(shape, "array:") {
+		shape = arrayShape(a.buf[start:end])
+	}
+	if len(a.prefix) == 0 && simpleKey(key) && !dotless(key) {
+		// The common case: a plain key at the top, which no ECS path can be.
+		if i := a.find(a.cur, key); i >= 0 {
+			a.nodes[i].dead = true
+		}
+		a.link(a.cur, attrNode{key: key, start: int32(start), end: int32(end), plain: true})
+		return
+	}
 	if a.placeable(key) {
 		path := key
 		if len(a.prefix) > 0 {
 			n := len(a.prefix)
 			a.prefix = append(append(a.prefix, '.'), key...)
 			path = unsafe.String(unsafe.SliceData(a.prefix), len(a.prefix))
-			ok := a.enc.Placement(path, shape)
+			ok := placement(a.enc, path, shape)
 			if ok {
 				path = strings.Clone(path)
 			}
@@ -342,10 +473,13 @@ func (a *Attrs) add(key string, start int, shape string) {
 				a.place(path, start, end, shape)
 				return
 			}
-		} else if a.enc.Placement(path, shape) {
+		} else if placement(a.enc, path, shape) {
 			a.place(path, start, end, shape)
 			return
 		}
+	}
+	if len(a.placed) > 0 {
+		a.unplace(key) // last wins across ECS and custom fields too
 	}
 	parent := a.cur
 	for {
@@ -377,6 +511,47 @@ func (a *Attrs) placeable(key string) bool {
 	return true
 }
 
+// placement is Encoder.Placement, and refuses arrays for ECS fields that
+// are not arrays (normalize: [array] in ECS), which the ecs-logging
+// conformance check rejects.
+// It also refuses the paths of the encoder's fixed fields (Config.Fields,
+// Logger.With): the line has them already, and the value stays a custom
+// member rather than being dropped.
+func placement(e *Encoder, path, shape string) bool {
+	if strings.HasPrefix(shape, "array:") && !isArrayField(path) {
+		return false
+	}
+	for i := range e.cfg.Fields {
+		if e.cfg.Fields[i].Key == path {
+			return false
+		}
+	}
+	return e.Placement(path, shape)
+}
+
+// arrayShape is "array:<shape>" when every element of the JSON array v has
+// that shape (integers count as numbers when mixed with them), "array:"
+// for an empty array, "array:mixed" otherwise.
+func arrayShape(v []byte) string {
+	var elems []json.RawMessage
+	if json.Unmarshal(v, &elems) != nil {
+		return "array:mixed"
+	}
+	shape := ""
+	for _, el := range elems {
+		s := ShapeOf(el)
+		switch {
+		case shape == "" || shape == s:
+			shape = s
+		case (shape == ShapeInteger || shape == ShapeNumber) && (s == ShapeInteger || s == ShapeNumber):
+			shape = ShapeNumber
+		default:
+			return "array:mixed"
+		}
+	}
+	return "array:" + shape
+}
+
 // dotlessFields are the ECS fields whose names have no dot (@timestamp,
 // labels, message, tags): every other ECS path has one.
 var dotlessFields = func() (out []string) {
@@ -389,6 +564,9 @@ var dotlessFields = func() (out []string) {
 }()
 
 func dotless(key string) bool {
+	if len(key) != len("tags") && len(key) != len("labels") && len(key) != len("message") && len(key) != len("@timestamp") {
+		return false
+	}
 	for _, f := range dotlessFields {
 		if f == key {
 			return true
@@ -397,7 +575,43 @@ func dotless(key string) bool {
 	return false
 }
 
+// unplace removes the ECS field whose path is the full path of key.
+func (a *Attrs) unplace(key string) {
+	n := len(a.prefix)
+	for i := range a.placed {
+		p := a.placed[i].path
+		if n == 0 && p == key || n > 0 && len(p) == n+1+len(key) && p[n] == '.' && p[:n] == string(a.prefix) && p[n+1:] == key {
+			copy(a.placed[i:], a.placed[i+1:])
+			a.placed = a.placed[:len(a.placed)-1]
+			return
+		}
+	}
+}
+
+// uncustom removes the custom member at the full path path, if any.
+func (a *Attrs) uncustom(path string) {
+	parent := int32(-1)
+	for {
+		seg, rest, more := strings.Cut(path, ".")
+		i := a.find(parent, seg)
+		if i < 0 {
+			return
+		}
+		if !more {
+			a.nodes[i].dead = true
+			return
+		}
+		if !a.nodes[i].group {
+			return
+		}
+		parent, path = i, rest
+	}
+}
+
 func (a *Attrs) place(path string, start, end int, shape string) {
+	if a.root >= 0 {
+		a.uncustom(path)
+	}
 	for i := range a.placed {
 		if a.placed[i].path == path { // last wins
 			copy(a.placed[i:], a.placed[i+1:])
@@ -454,8 +668,9 @@ func (a *Attrs) link(parent int32, n attrNode) int32 {
 // group returns the group key below parent, creating it (and replacing a
 // value of that name) when needed.
 func (a *Attrs) group(parent int32, key string) int32 {
-	if key == "" {
-		key = "_"
+	plain := simpleKey(key)
+	if !plain {
+		key = cleanKey(key)
 	}
 	if i := a.find(parent, key); i >= 0 {
 		if a.nodes[i].group {
@@ -463,17 +678,18 @@ func (a *Attrs) group(parent int32, key string) int32 {
 		}
 		a.nodes[i].dead = true
 	}
-	return a.link(parent, attrNode{key: key, group: true})
+	return a.link(parent, attrNode{key: key, group: true, plain: plain})
 }
 
 func (a *Attrs) leaf(parent int32, key string, start, end int32) {
-	if key == "" {
-		key = "_"
+	plain := simpleKey(key)
+	if !plain {
+		key = cleanKey(key)
 	}
 	if i := a.find(parent, key); i >= 0 {
 		a.nodes[i].dead = true
 	}
-	a.link(parent, attrNode{key: key, start: start, end: end})
+	a.link(parent, attrNode{key: key, start: start, end: end, plain: plain})
 }
 
 // AppendAttrs is AppendDynamic(dst, rec, a.Fields(), custom), without an
@@ -483,11 +699,34 @@ func (e *Encoder) AppendAttrs(dst []byte, rec *Record, a *Attrs, custom []byte) 
 	if len(fields) == 0 {
 		return e.appendLine(dst, rec, e.base, nil, custom)
 	}
-	pl := e.dynamicPlan(fields)
+	key := a.keyBuf[:0]
+	for _, f := range fields {
+		key = append(key, f.Path...)
+		key = append(key, 0)
+	}
+	a.keyBuf = key
+	pl := a.plan
+	if a.planEnc != e || pl == nil || !bytes.Equal(key, a.planKey) {
+		pl = e.dynamicPlan(fields)
+		a.planEnc, a.plan, a.planKey = e, pl, append(a.planKey[:0], key...)
+	}
 	a.dyn = dynValues{fields: fields}
 	dst = e.appendLineDyn(dst, rec, pl, custom, &a.dyn)
 	a.dyn = dynValues{}
 	return dst
+}
+
+// cleanKey makes a key segment writable once: "" becomes "_", invalid
+// UTF-8 becomes U+FFFD here rather than when written, so that two keys
+// that would be written alike are one key to the duplicate rules.
+func cleanKey(key string) string {
+	if key == "" {
+		return "_"
+	}
+	if !utf8.ValidString(key) {
+		return strings.ToValidUTF8(key, "\uFFFD")
+	}
+	return key
 }
 
 // ShapeOf says what JSON value v is: ShapeString, ShapeObject, ShapeBool,

@@ -1,0 +1,392 @@
+package pipelog
+
+import (
+	"context"
+	"encoding/base64"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"go.uber.org/zap/zapcore"
+
+	"github.com/pipelog/pipelog/ecs"
+	"github.com/pipelog/pipelog/event"
+)
+
+// ZapCore returns a zapcore.Core that writes entries as ECS lines through
+// l's encoder and sinks, so zap users get the same output as typed events:
+//
+//	logger := zap.New(log.ZapCore(), zap.AddCaller())
+//	logger.Info("order accepted", zap.String("url.path", "/orders"), zap.Error(err))
+//
+// Fields are placed as slog attributes are (see Logger.SlogHandler): ECS
+// names with fitting values on their ECS fields, "labels.<k>" strings as
+// labels, everything else under Pipelog.Attrs, zap.Namespace and
+// zap.Object as nested objects, dotted keys split, no key ever written
+// twice (a later field replaces an earlier one at the same path). Besides:
+//
+//   - A field of error type named "error" (zap.Error) or "err" becomes the
+//     line's error, inside a namespace too: error.message, error.type (the
+//     first type that is not a %w or errors.Join wrapper) and
+//     error.stack_trace; the last one wins. Other error fields
+//     (zap.NamedError) are written under Pipelog.Attrs as zap writes them
+//     (the text, plus <key>Verbose / <key>Causes where zap adds those).
+//   - A field named "message", "ecs.version" or any other field pipelog
+//     writes itself goes under Pipelog.Attrs: the top-level keys are
+//     written once, and ecs.version stays top-level after zap.Namespace.
+//   - The caller's field slice is only read, never modified.
+//   - Levels: Debug → debug, Info → info, Warn → warn, Error → error,
+//     DPanic/Panic/Fatal → error+1/+2/+3.
+//   - Entry.LoggerName (zap's Named) is log.logger, after Config.Name.
+//   - Entry.Caller (zap.AddCaller) is log.origin.*; Entry.Stack
+//     (zap.AddStacktrace) is error.stack_trace when the entry has an error
+//     (a stack the error carries itself, event.WithStack, is preferred),
+//     else Pipelog.stack_trace.
+//   - ZapContext(ctx) as a field supplies correlation and trace from ctx.
+//   - Entries above Error (DPanic, Panic, Fatal) flush the sinks before
+//     Write returns (at most 5s), since zap may panic or exit next.
+//
+// With encodes its fields once. Sync flushes the Logger's sinks. Sampling
+// works by wrapping: zapcore.NewSamplerWithOptions(log.ZapCore(), …).
+// Write never returns sink errors to zap: they go to Config.OnError.
+func (l *Logger) ZapCore() zapcore.Core {
+	return &zapCore{l: l, names: &zapNames{}}
+}
+
+// ZapContext returns a zap field that makes the entry take correlation,
+// trace and the other logctx values from ctx, as Emit does. Other cores
+// ignore it (it is a zapcore.SkipType field).
+func ZapContext(ctx context.Context) zapcore.Field {
+	return zapcore.Field{Type: zapcore.SkipType, Interface: ctx}
+}
+
+type zapCore struct {
+	l     *Logger
+	attrs *ecs.Attrs // With fields, frozen; nil when there are none
+	err   error      // an error field from With
+	ctx   context.Context
+	names *zapNames // shared by the cores With derives
+}
+
+// zapNames caches an Encoder per zap logger name (log.logger is fixed per
+// Encoder). Past maxZapNames names, lines are written without the name.
+type zapNames struct {
+	m sync.Map // string → *ecs.Encoder
+	n atomic.Int32
+}
+
+const maxZapNames = 256
+
+func (zc *zapCore) encoder(name string) *ecs.Encoder {
+	if name == "" {
+		return zc.l.enc
+	}
+	if v, ok := zc.names.m.Load(name); ok {
+		return v.(*ecs.Encoder)
+	}
+	if zc.names.n.Load() >= maxZapNames {
+		return zc.l.enc
+	}
+	cfg := zc.l.enc.Config()
+	if cfg.LoggerName != "" {
+		cfg.LoggerName += "." + name
+	} else {
+		cfg.LoggerName = name
+	}
+	e, _ := ecs.NewEncoder(cfg) // cfg.Fields were checked when l was made
+	v, loaded := zc.names.m.LoadOrStore(name, e)
+	if !loaded {
+		zc.names.n.Add(1)
+	}
+	return v.(*ecs.Encoder)
+}
+
+// zapLevel maps zap's levels onto event levels.
+func zapLevel(l zapcore.Level) event.Level {
+	switch {
+	case l <= zapcore.DebugLevel:
+		return event.Level(max(-128, int(event.LevelDebug)+int(l-zapcore.DebugLevel)))
+	case l == zapcore.InfoLevel:
+		return event.LevelInfo
+	case l == zapcore.WarnLevel:
+		return event.LevelWarn
+	case l == zapcore.ErrorLevel:
+		return event.LevelError
+	}
+	return event.Level(min(127, int(event.LevelError)+int(l-zapcore.ErrorLevel)))
+}
+
+func (zc *zapCore) Enabled(level zapcore.Level) bool {
+	return zc.l.Enabled(zapLevel(level))
+}
+
+func (zc *zapCore) With(fields []zapcore.Field) zapcore.Core {
+	if len(fields) == 0 || zc.l == nil {
+		return zc
+	}
+	zc2 := *zc
+	if zc.attrs != nil {
+		zc2.attrs = zc.attrs.Clone()
+	} else {
+		zc2.attrs = &ecs.Attrs{}
+		zc2.attrs.Reset(zc.l.enc)
+	}
+	o := zapObjectEncoder{a: zc2.attrs}
+	for i := range fields {
+		addZapField(&o, &fields[i], &zc2.err, &zc2.ctx)
+	}
+	return &zc2
+}
+
+func (zc *zapCore) Check(ent zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
+	if zc.Enabled(ent.Level) {
+		return ce.AddCore(ent, zc)
+	}
+	return ce
+}
+
+func (zc *zapCore) Write(ent zapcore.Entry, fields []zapcore.Field) error {
+	l := zc.l
+	if l == nil {
+		return nil
+	}
+	c := l.core
+	enc := zc.encoder(ent.LoggerName)
+	s := getAdapterScratch()
+	if zc.attrs != nil {
+		s.attrs.CopyFrom(zc.attrs)
+	} else {
+		s.attrs.Reset(l.enc)
+	}
+	s.zap.a = &s.attrs
+	err, ctx := zc.err, zc.ctx
+	for i := range fields {
+		addZapField(&s.zap, &fields[i], &err, &ctx)
+	}
+	var id [32]byte
+	rec := ecs.Record{Time: ent.Time, EventID: c.ids.next(&id)}
+	if rec.Time.IsZero() {
+		rec.Time = c.now()
+	}
+	stack := ent.Stack
+	if stack != "" && err != nil {
+		err, stack = ecs.WithStackTrace(err, stack), ""
+	}
+	rec.Base = event.Base{Level: zapLevel(ent.Level), Message: ent.Message, Err: err}
+	c.gatherAdapter(ctx, &rec)
+	if ent.Caller.Defined {
+		rec.Caller = ecs.Caller{File: ent.Caller.File, Line: ent.Caller.Line, Function: ent.Caller.Function}
+	}
+	c.writeAdapter(enc, &rec, s, stack)
+	if ent.Level > zapcore.ErrorLevel {
+		// DPanic, Panic and Fatal: zap may panic or exit next, so hand the
+		// line on now, as zap's own cores do.
+		ctx, cancel := context.WithTimeout(context.Background(), zapFatalFlush)
+		_ = l.Flush(ctx)
+		cancel()
+	}
+	return nil
+}
+
+// zapFatalFlush bounds the flush after a DPanic, Panic or Fatal entry.
+const zapFatalFlush = 5 * time.Second
+
+// Sync flushes the Logger's sinks.
+func (zc *zapCore) Sync() error {
+	if zc.l == nil {
+		return nil
+	}
+	return zc.l.Flush(context.Background())
+}
+
+// addZapField adds f, reading it only.
+func addZapField(o *zapObjectEncoder, f *zapcore.Field, err *error, ctx *context.Context) {
+	switch f.Type {
+	case zapcore.ErrorType:
+		if f.Key == "error" || f.Key == "err" {
+			if e, ok := f.Interface.(error); ok {
+				*err = e
+				return
+			}
+		}
+	case zapcore.SkipType:
+		if c, ok := f.Interface.(context.Context); ok {
+			*ctx = c
+		}
+		return
+	}
+	f.AddTo(o)
+}
+
+// zapObjectEncoder is a zapcore.ObjectEncoder over ecs.Attrs.
+type zapObjectEncoder struct {
+	a *ecs.Attrs
+}
+
+func (o *zapObjectEncoder) AddArray(key string, m zapcore.ArrayMarshaler) error {
+	ae := getZapArray(o.a.Encoder())
+	err := ae.marshal(m)
+	o.a.AddRaw(key, ae.buf, ecs.ShapeOf(ae.buf))
+	for _, p := range ae.probs {
+		o.a.AddProblem(p)
+	}
+	putZapArray(ae)
+	return err
+}
+
+func (o *zapObjectEncoder) AddObject(key string, m zapcore.ObjectMarshaler) error {
+	depth := o.a.Depth()
+	o.a.OpenGroup(key)
+	err := m.MarshalLogObject(o)
+	for o.a.Depth() > depth { // also closes namespaces the object opened
+		o.a.CloseGroup()
+	}
+	return err
+}
+
+func (o *zapObjectEncoder) AddBinary(key string, v []byte) {
+	o.a.AddString(key, base64.StdEncoding.EncodeToString(v))
+}
+
+func (o *zapObjectEncoder) AddByteString(key string, v []byte) {
+	o.a.AddString(key, string(v)) // a copy: a label keeps the string
+}
+
+func (o *zapObjectEncoder) AddBool(key string, v bool) { o.a.AddBool(key, v) }
+func (o *zapObjectEncoder) AddComplex128(key string, v complex128) {
+	o.a.AddString(key, strconv.FormatComplex(v, 'g', -1, 128))
+}
+func (o *zapObjectEncoder) AddComplex64(key string, v complex64) {
+	o.a.AddString(key, strconv.FormatComplex(complex128(v), 'g', -1, 64))
+}
+func (o *zapObjectEncoder) AddDuration(key string, v time.Duration) { o.a.AddDuration(key, v) }
+func (o *zapObjectEncoder) AddFloat64(key string, v float64)        { o.a.AddFloat(key, v, 64) }
+func (o *zapObjectEncoder) AddFloat32(key string, v float32)        { o.a.AddFloat(key, float64(v), 32) }
+func (o *zapObjectEncoder) AddInt(key string, v int)                { o.a.AddInt(key, int64(v)) }
+func (o *zapObjectEncoder) AddInt64(key string, v int64)            { o.a.AddInt(key, v) }
+func (o *zapObjectEncoder) AddInt32(key string, v int32)            { o.a.AddInt(key, int64(v)) }
+func (o *zapObjectEncoder) AddInt16(key string, v int16)            { o.a.AddInt(key, int64(v)) }
+func (o *zapObjectEncoder) AddInt8(key string, v int8)              { o.a.AddInt(key, int64(v)) }
+func (o *zapObjectEncoder) AddString(key, v string)                 { o.a.AddString(key, v) }
+func (o *zapObjectEncoder) AddTime(key string, v time.Time)         { o.a.AddTime(key, v) }
+func (o *zapObjectEncoder) AddUint(key string, v uint)              { o.a.AddUint(key, uint64(v)) }
+func (o *zapObjectEncoder) AddUint64(key string, v uint64)          { o.a.AddUint(key, v) }
+func (o *zapObjectEncoder) AddUint32(key string, v uint32)          { o.a.AddUint(key, uint64(v)) }
+func (o *zapObjectEncoder) AddUint16(key string, v uint16)          { o.a.AddUint(key, uint64(v)) }
+func (o *zapObjectEncoder) AddUint8(key string, v uint8)            { o.a.AddUint(key, uint64(v)) }
+func (o *zapObjectEncoder) AddUintptr(key string, v uintptr)        { o.a.AddUint(key, uint64(v)) }
+
+func (o *zapObjectEncoder) AddReflected(key string, v any) error {
+	o.a.AddAny(key, v)
+	return nil
+}
+
+// OpenNamespace opens a group that stays open to the end of the entry (or
+// of the zap.Object being marshalled).
+func (o *zapObjectEncoder) OpenNamespace(key string) { o.a.OpenGroup(key) }
+
+// zapArrayEncoder is a zapcore.ArrayEncoder appending one JSON array.
+type zapArrayEncoder struct {
+	enc   *ecs.Encoder
+	buf   []byte
+	probs []string
+}
+
+var zapArrays = sync.Pool{New: func() any { return new(zapArrayEncoder) }}
+
+func getZapArray(enc *ecs.Encoder) *zapArrayEncoder {
+	ae := zapArrays.Get().(*zapArrayEncoder)
+	ae.enc, ae.buf, ae.probs = enc, ae.buf[:0], ae.probs[:0]
+	return ae
+}
+
+func putZapArray(ae *zapArrayEncoder) {
+	if cap(ae.buf) > 64<<10 {
+		return
+	}
+	ae.enc = nil
+	zapArrays.Put(ae)
+}
+
+func (ae *zapArrayEncoder) marshal(m zapcore.ArrayMarshaler) error {
+	ae.buf = append(ae.buf, '[')
+	err := m.MarshalLogArray(ae)
+	ae.buf = append(ae.buf, ']')
+	return err
+}
+
+func (ae *zapArrayEncoder) elem() {
+	if n := len(ae.buf); n > 0 && ae.buf[n-1] != '[' {
+		ae.buf = append(ae.buf, ',')
+	}
+}
+
+func (ae *zapArrayEncoder) AppendBool(v bool) { ae.elem(); ae.buf = strconv.AppendBool(ae.buf, v) }
+func (ae *zapArrayEncoder) AppendByteString(v []byte) {
+	ae.AppendString(unsafe.String(unsafe.SliceData(v), len(v)))
+}
+func (ae *zapArrayEncoder) AppendComplex128(v complex128) {
+	ae.AppendString(strconv.FormatComplex(v, 'g', -1, 128))
+}
+func (ae *zapArrayEncoder) AppendComplex64(v complex64) {
+	ae.AppendString(strconv.FormatComplex(complex128(v), 'g', -1, 64))
+}
+func (ae *zapArrayEncoder) AppendFloat64(v float64) {
+	ae.elem()
+	ae.buf = ecs.AppendFloatValue(ae.buf, v, 64)
+}
+func (ae *zapArrayEncoder) AppendFloat32(v float32) {
+	ae.elem()
+	ae.buf = ecs.AppendFloatValue(ae.buf, float64(v), 32)
+}
+func (ae *zapArrayEncoder) AppendInt(v int)     { ae.AppendInt64(int64(v)) }
+func (ae *zapArrayEncoder) AppendInt32(v int32) { ae.AppendInt64(int64(v)) }
+func (ae *zapArrayEncoder) AppendInt16(v int16) { ae.AppendInt64(int64(v)) }
+func (ae *zapArrayEncoder) AppendInt8(v int8)   { ae.AppendInt64(int64(v)) }
+func (ae *zapArrayEncoder) AppendInt64(v int64) {
+	ae.elem()
+	ae.buf = strconv.AppendInt(ae.buf, v, 10)
+}
+func (ae *zapArrayEncoder) AppendString(v string) {
+	ae.elem()
+	ae.buf = ae.enc.AppendStringValue(ae.buf, v)
+}
+func (ae *zapArrayEncoder) AppendUint(v uint)       { ae.AppendUint64(uint64(v)) }
+func (ae *zapArrayEncoder) AppendUint32(v uint32)   { ae.AppendUint64(uint64(v)) }
+func (ae *zapArrayEncoder) AppendUint16(v uint16)   { ae.AppendUint64(uint64(v)) }
+func (ae *zapArrayEncoder) AppendUint8(v uint8)     { ae.AppendUint64(uint64(v)) }
+func (ae *zapArrayEncoder) AppendUintptr(v uintptr) { ae.AppendUint64(uint64(v)) }
+func (ae *zapArrayEncoder) AppendUint64(v uint64) {
+	ae.elem()
+	ae.buf = strconv.AppendUint(ae.buf, v, 10)
+}
+func (ae *zapArrayEncoder) AppendDuration(v time.Duration) { ae.AppendInt64(int64(v)) }
+func (ae *zapArrayEncoder) AppendTime(v time.Time) {
+	ae.elem()
+	ae.buf = ecs.AppendTimeValue(ae.buf, v)
+}
+
+func (ae *zapArrayEncoder) AppendArray(m zapcore.ArrayMarshaler) error {
+	ae.elem()
+	return ae.marshal(m)
+}
+
+// AppendObject encodes the object with the same rules as top-level fields
+// (dotted keys split, no duplicates), nothing on ECS fields.
+func (ae *zapArrayEncoder) AppendObject(m zapcore.ObjectMarshaler) error {
+	ae.elem()
+	sub := &ecs.Attrs{}
+	sub.ResetCustom(ae.enc)
+	err := m.MarshalLogObject(&zapObjectEncoder{a: sub})
+	ae.buf = sub.AppendObject(ae.buf)
+	ae.probs = append(ae.probs, sub.Problems()...)
+	return err
+}
+
+func (ae *zapArrayEncoder) AppendReflected(v any) error {
+	ae.elem()
+	ae.buf = ae.enc.AppendAnyValue(ae.buf, "array element", v, &ae.probs)
+	return nil
+}
