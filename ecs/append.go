@@ -74,10 +74,14 @@ func (e *Encoder) appendLineState(dst []byte, st *state) []byte {
 func (e *Encoder) run(dst []byte, prog []instr, st *state) []byte {
 	var marks, inner [maxDepth]int
 	depth := 0
-	for i := range prog {
+	for i := 0; i < len(prog); i++ {
 		in := &prog[i]
 		switch in.op {
 		case opOpen:
+			if in.cond != condNone && !st.holds(in.cond) {
+				i = in.jump - 1 // skip the object: it would write nothing
+				continue
+			}
 			marks[depth] = len(dst)
 			dst = append(comma(dst), in.key...)
 			inner[depth] = len(dst)
@@ -95,10 +99,28 @@ func (e *Encoder) run(dst []byte, prog []instr, st *state) []byte {
 		case opStatic:
 			dst = append(comma(dst), in.static...)
 		default:
-			dst = e.appendLeaf(dst, in, st)
+			if in.suffix == nil {
+				dst = e.appendLeaf(dst, in, st)
+				continue
+			}
+			before := len(dst)
+			if dst = e.appendLeaf(dst, in, st); len(dst) != before {
+				dst = append(dst, in.suffix...)
+			}
 		}
 	}
 	return dst
+}
+
+// holds reports whether the record carries what an object needs.
+func (st *state) holds(c cond) bool {
+	switch c {
+	case condCaller:
+		return st.rec.File != ""
+	case condErr:
+		return st.rec.Base.Err != nil
+	}
+	return true
 }
 
 func (e *Encoder) keyed(dst []byte, n *instr) []byte {

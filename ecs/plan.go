@@ -1,6 +1,7 @@
 package ecs
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"reflect"
@@ -116,6 +117,52 @@ type instr struct {
 	index    int    // opDynamic
 	optional bool   // opOpen/opClose: the object may end up empty and is then left out
 	extra    bool   // opClose of Pipelog: adapters' custom fields go in first
+	cond     cond   // opOpen: the object writes nothing unless cond holds
+	jump     int    // opOpen with cond: the instruction after the matching opClose
+	suffix   []byte // leaf fused with the objects around it: their closing braces
+}
+
+// cond names what a record must carry for an object to write anything, so
+// that run can skip the object's instructions at once (log.origin without a
+// caller, error without an error) instead of stepping through them.
+type cond uint8
+
+const (
+	condNone cond = iota
+	condCaller
+	condErr
+	mixed
+)
+
+func leafCond(o op) cond {
+	switch o {
+	case opFile, opLine, opFunction:
+		return condCaller
+	case opErrMessage, opErrType, opErrStack:
+		return condErr
+	}
+	return mixed
+}
+
+// objectCond is the one condition every leaf below n shares, or mixed.
+func objectCond(n *node) cond {
+	c := condNone
+	for _, k := range n.kids {
+		kc := mixed
+		if k.op == opObject {
+			kc = objectCond(k)
+		} else if k.op != opStatic || k.static != nil {
+			kc = leafCond(k.op)
+		} else {
+			continue
+		}
+		if c == condNone {
+			c = kc
+		} else if c != kc {
+			return mixed
+		}
+	}
+	return c
 }
 
 // compile flattens the key tree below n into prog. Consecutive fixed fields
@@ -126,13 +173,24 @@ func compile(prog *[]instr, n *node, depth int) {
 		panic("ecs: plan nested deeper than maxDepth") // impossible for ECS paths; caught by tests
 	}
 	for _, k := range n.kids {
+		if leaf, key, depthOf := singleLeaf(k); leaf != nil && !(depth == 0 && k.name == pipelogRoot) {
+			// An object around exactly one optional field ("trace":{"id":…})
+			// is written as that field with a longer key: one step, not three.
+			*prog = append(*prog, instr{op: leaf.op, key: key, field: leaf.field, index: leaf.index,
+				suffix: bytes.Repeat([]byte{'}'}, depthOf)})
+			continue
+		}
 		switch {
 		case k.op == opObject:
 			optional := !hasFixed(k)
 			key := append(append([]byte(nil), k.key...), '{')
+			open := len(*prog)
 			*prog = append(*prog, instr{op: opOpen, key: key, optional: optional})
 			compile(prog, k, depth+1)
 			*prog = append(*prog, instr{op: opClose, optional: optional, extra: depth == 0 && k.name == pipelogRoot})
+			if c := objectCond(k); optional && (c == condCaller || c == condErr) {
+				(*prog)[open].cond, (*prog)[open].jump = c, len(*prog)
+			}
 		case k.op == opStatic:
 			if k.static == nil {
 				continue
@@ -147,6 +205,27 @@ func compile(prog *[]instr, n *node, depth int) {
 			*prog = append(*prog, instr{op: k.op, key: k.key, field: k.field, index: k.index})
 		}
 	}
+}
+
+// singleLeaf reports whether n is an object chain ending in one dynamic
+// leaf, and returns that leaf, the combined key (`"trace":{"id":`) and the
+// number of objects to close.
+func singleLeaf(n *node) (*node, []byte, int) {
+	if n.op != opObject || len(n.kids) != 1 {
+		return nil, nil, 0
+	}
+	k := n.kids[0]
+	switch {
+	case k.op == opObject:
+		leaf, key, d := singleLeaf(k)
+		if leaf == nil {
+			return nil, nil, 0
+		}
+		return leaf, append(append(append([]byte(nil), n.key...), '{'), key...), d + 1
+	case k.op == opStatic:
+		return nil, nil, 0
+	}
+	return k, append(append(append([]byte(nil), n.key...), '{'), k.key...), 1
 }
 
 // hasFixed reports whether an object always writes something.
