@@ -242,11 +242,18 @@ func (m measure) report(b *testing.B, fake *fakeBulk) {
 // pre-built 1,000-document bodies over 2 connections, against a real
 // VictoriaLogs (PIPELOG_VICTORIALOGS_URL, see .ci/victorialogs.sh).
 //
-//	cd benchmarks && go test -run '^$' -bench 'VictoriaLogs' -benchmem -benchtime 1000000x
+//	cd benchmarks && go test -run '^$' -bench 'VictoriaLogs' -benchmem -benchtime 500000x
 func BenchmarkVictoriaLogs(b *testing.B) {
 	base := os.Getenv("PIPELOG_VICTORIALOGS_URL")
 	if base == "" {
 		b.Skip("PIPELOG_VICTORIALOGS_URL not set")
+	}
+	// The sink below blocks and retries while the server is down: check it
+	// is up rather than hang.
+	if res, err := http.Get(base + "/health"); err != nil {
+		b.Fatalf("VictoriaLogs at %s: %v", base, err)
+	} else {
+		_ = res.Body.Close()
 	}
 	query := url.Values{"_time_field": {"@timestamp"}, "_msg_field": {"message"}}
 	for _, gz := range []bool{false, true} {

@@ -1,17 +1,20 @@
 package sink
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -57,7 +60,10 @@ type ElasticsearchConfig struct {
 	// Batching. A request is sent when it holds FlushBytes (uncompressed,
 	// default 1 MiB) or FlushEvents (default 10000) or FlushInterval
 	// (default 1s) has passed. Workers (default 8, or 2×GOMAXPROCS up to 16)
-	// requests run at once; each worker compresses its own request.
+	// requests run at once. With compression, Write compresses each event
+	// into the current batch as it is added (while it is still in the CPU
+	// cache); the batch keeps only the compressed body, and a retry of some
+	// of its items or a dead letter decompresses it.
 	FlushBytes    int
 	FlushEvents   int
 	FlushInterval time.Duration
@@ -145,21 +151,24 @@ var (
 // Elasticsearch is an asynchronous bulk sink into an Elasticsearch data
 // stream (or any server speaking the _bulk protocol).
 type Elasticsearch struct {
-	cfg      ElasticsearchConfig
-	client   *elasticsearch.BaseClient
-	bulkURL  string
-	header   http.Header
-	index    string
-	idPrefix string
-	secrets  []string
-	dl       Sink
-	ownDL    bool
-	onError  func(error)
+	cfg       ElasticsearchConfig
+	client    *elasticsearch.BaseClient
+	bulkURL   string
+	header    http.Header
+	index     string
+	idPrefix  string
+	actionPre []byte // `{"create":{"_index":"<index>","_id":"`
+	secrets   []string
+	dl        Sink
+	ownDL     bool
+	onError   func(error)
 
 	mu           sync.Mutex
 	workCond     *sync.Cond
 	active       *esBatch
-	spare        []byte // a full-size batch buffer kept for reuse
+	spare        []byte       // a full-size batch buffer kept for reuse
+	gz           *gzip.Writer // compresses the active batch as events are added
+	scratch      []byte       // one event's action and document lines, for gz
 	queue        []*esBatch
 	pendingBytes int64
 	pendingEvts  int64
@@ -190,11 +199,16 @@ type Elasticsearch struct {
 	}
 }
 
-// esBatch is a bulk request body under construction: action and document
-// lines back to back, with each item's offsets.
+// esBatch is a bulk request body: action and document lines back to back,
+// with each item's offsets. With compression, Write compresses each event
+// into z as it is added (the data is still in the CPU cache, and the batch
+// never holds a raw copy); buf is then nil until a retry or a dead letter
+// needs the raw lines (ensureRaw). Offsets always refer to the raw body.
 type esBatch struct {
-	buf   []byte
-	items []esItem
+	buf    []byte
+	z      *bytes.Buffer // complete gzip body once cut, or nil
+	rawLen int           // length of the raw body
+	items  []esItem
 }
 
 type esItem struct {
@@ -206,17 +220,46 @@ type esItem struct {
 
 func (it *esItem) size() int64 { return int64(it.end - it.start) }
 
-var batchPool = sync.Pool{New: func() any { return new(esBatch) }}
+var (
+	batchPool = sync.Pool{New: func() any { return new(esBatch) }}
+	zbufPool  = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+)
 
 func getBatch() *esBatch { return batchPool.Get().(*esBatch) }
 
 func putBatch(b *esBatch) {
+	if b.z != nil {
+		if b.z.Cap() <= 16<<20 {
+			b.z.Reset()
+			zbufPool.Put(b.z)
+		}
+		b.z = nil
+	}
+	b.rawLen = 0
 	if cap(b.buf) > 64<<20 {
 		return
 	}
 	b.buf = b.buf[:0]
 	b.items = b.items[:0]
 	batchPool.Put(b)
+}
+
+// ensureRaw gives b its raw body (decompressing z) for the paths that need
+// the lines themselves: per-item retries, splits and dead letters.
+func ensureRaw(b *esBatch) {
+	if b.z == nil || len(b.buf) == b.rawLen {
+		return
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(b.z.Bytes()))
+	if err == nil {
+		b.buf = slices.Grow(b.buf[:0], b.rawLen)[:b.rawLen]
+		_, err = io.ReadFull(zr, b.buf)
+	}
+	if err != nil {
+		// The sink compressed these bytes itself, in memory: failing to
+		// read them back is a bug, never an input or network condition.
+		panic("sink: elasticsearch: internal error: cannot read back a compressed batch: " + err.Error())
+	}
 }
 
 // NewElasticsearch returns a running sink. It does not contact the server:
@@ -314,6 +357,10 @@ func NewElasticsearch(cfg ElasticsearchConfig) (*Elasticsearch, error) {
 	var rnd [6]byte
 	_, _ = rand.Read(rnd[:])
 	s.idPrefix = hex.EncodeToString(rnd[:]) + "-"
+	s.actionPre = []byte(`{"create":{"_index":"` + s.index + `","_id":"`)
+	if !cfg.DisableCompression {
+		s.gz, _ = gzip.NewWriterLevel(io.Discard, cfg.CompressionLevel)
+	}
 
 	s.dl = cfg.DeadLetter
 	if s.dl == nil {
@@ -396,7 +443,11 @@ func (s *Elasticsearch) Write(p []byte) error {
 	b := s.active
 	if b == nil {
 		b = getBatch()
-		if cap(b.buf) < s.cfg.FlushBytes {
+		if s.gz != nil {
+			b.buf = nil // only ensureRaw needs one, rarely
+			b.z = zbufPool.Get().(*bytes.Buffer)
+			s.gz.Reset(b.z)
+		} else if cap(b.buf) < s.cfg.FlushBytes {
 			if s.spare != nil {
 				b.buf, s.spare = s.spare, nil
 			} else {
@@ -405,23 +456,44 @@ func (s *Elasticsearch) Write(p []byte) error {
 		}
 		s.active = b
 	}
-	it := esItem{start: uint32(len(b.buf)), epoch: s.epoch}
-	b.buf = append(b.buf, `{"create":{"_index":"`...)
-	b.buf = append(b.buf, s.index...)
-	b.buf = append(b.buf, `","_id":"`...)
-	it.idStart = uint32(len(b.buf))
-	b.buf = append(b.buf, id...)
-	it.idEnd = uint32(len(b.buf))
-	b.buf = append(b.buf, "\"}}\n"...)
-	it.doc = uint32(len(b.buf))
-	b.buf = append(b.buf, line...)
-	b.buf = append(b.buf, '\n')
-	it.end = uint32(len(b.buf))
+	// The two lines go to the raw body, or (compressed) to scratch and
+	// then through gz; dst[0] is at raw offset b.rawLen either way.
+	dst := b.buf
+	if s.gz != nil {
+		dst = s.scratch[:0]
+	}
+	base := uint32(b.rawLen) - uint32(len(dst))
+	it := esItem{start: uint32(len(dst)), epoch: s.epoch}
+	dst = append(dst, s.actionPre...)
+	it.idStart = uint32(len(dst))
+	dst = append(dst, id...)
+	it.idEnd = uint32(len(dst))
+	dst = append(dst, "\"}}\n"...)
+	it.doc = uint32(len(dst))
+	dst = append(dst, line...)
+	dst = append(dst, '\n')
+	it.end = uint32(len(dst))
+	b.rawLen += int(it.end - it.start)
+	it.start += base
+	it.idStart += base
+	it.idEnd += base
+	it.doc += base
+	it.end += base
+	if s.gz != nil {
+		_, _ = s.gz.Write(dst[it.start-base:]) // into a bytes.Buffer: cannot fail
+		if cap(dst) <= 1<<20 {
+			s.scratch = dst
+		} else {
+			s.scratch = nil // do not pin the largest event ever seen
+		}
+	} else {
+		b.buf = dst
+	}
 	b.items = append(b.items, it)
 	s.pendingBytes += need
 	s.pendingEvts++
 	s.st.queued.Add(1)
-	if len(b.buf) >= s.cfg.FlushBytes || len(b.items) >= s.cfg.FlushEvents {
+	if b.rawLen >= s.cfg.FlushBytes || len(b.items) >= s.cfg.FlushEvents {
 		s.cutLocked()
 	}
 	s.mu.Unlock()
@@ -496,7 +568,17 @@ func (s *Elasticsearch) cutLocked() {
 		return
 	}
 	s.active = nil
-	if c := cap(b.buf); c >= 64<<10 && len(b.buf) < c/4 {
+	if b.z != nil {
+		_ = s.gz.Close() // completes the gzip body in b.z
+		if c := b.z.Cap(); c >= 64<<10 && b.z.Len() < c/4 {
+			// as below: queue a tight copy, keep the big buffer
+			big := b.z
+			b.z = bytes.NewBuffer(append(make([]byte, 0, big.Len()), big.Bytes()...))
+			big.Reset()
+			zbufPool.Put(big)
+		}
+	}
+	if c := cap(b.buf); b.z == nil && c >= 64<<10 && len(b.buf) < c/4 {
 		// A batch cut early (interval, Flush) must not pin a full-size
 		// buffer while it waits: the queue bound counts bytes used. Keep
 		// the big buffer for the next batch and queue a tight copy.

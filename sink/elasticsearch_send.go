@@ -328,14 +328,17 @@ func isProductCheckErr(err error) bool {
 func (w *esWorker) send(b *esBatch) esOutcome {
 	s := w.s
 	body := b.buf
-	if w.gz != nil {
+	switch {
+	case b.z != nil: // compressed as the events were written
+		body = b.z.Bytes()
+	case w.gz != nil:
 		w.zbuf.Reset()
 		w.gz.Reset(&w.zbuf)
 		_, _ = w.gz.Write(b.buf)
 		_ = w.gz.Close()
 		body = w.zbuf.Bytes()
 	}
-	s.st.bytesRaw.Add(int64(len(b.buf)))
+	s.st.bytesRaw.Add(int64(b.rawLen))
 	s.st.bytesSent.Add(int64(len(body)))
 	s.st.requests.Add(1)
 
@@ -414,6 +417,7 @@ func allIdx(b *esBatch) []int {
 
 // subBatch copies the items idx of b into a new batch.
 func subBatch(b *esBatch, idx []int) *esBatch {
+	ensureRaw(b)
 	nb := getBatch()
 	for _, i := range idx {
 		it := b.items[i]
@@ -426,6 +430,7 @@ func subBatch(b *esBatch, idx []int) *esBatch {
 		it.idEnd += off
 		nb.items = append(nb.items, it)
 	}
+	nb.rawLen = len(nb.buf)
 	return nb
 }
 
@@ -461,6 +466,7 @@ func (s *Elasticsearch) resolveIdx(b *esBatch, idx []int) {
 
 // deadLetterBatch writes items idx of b to the dead letter and resolves them.
 func (s *Elasticsearch) deadLetterBatch(b *esBatch, idx []int, status int, typ, reason string) {
+	ensureRaw(b)
 	reason = s.redact(errors.New(reason)).Error()
 	now := time.Now().UTC().Format(time.RFC3339Nano)
 	var line []byte

@@ -22,6 +22,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -830,22 +831,79 @@ func FuzzScanLine(f *testing.F) {
 		if want != (reason == "") {
 			t.Fatalf("%q: scanLine=%q json.Valid-based=%v", b, reason, want)
 		}
+		// The previous recursive scanner agrees on event.id wherever it
+		// accepts the line (it refused deep nesting json.Valid allows).
+		if refID, refReason := refScanLine(b); refReason == "" {
+			if id, _ := scanLine(b); reason != "" || !bytes.Equal(id, refID) {
+				t.Fatalf("%q: scanLine id=%q reason=%q, previous scanner id=%q", b, id, reason, refID)
+			}
+		}
 	})
 }
 
+func TestScanLineDepthMatchesJSONValid(t *testing.T) {
+	for _, depth := range []int{63, 64, 65, 127, 128, 129, 500, 9999, 10000, 10001, 20000} {
+		for _, open := range []string{"[", `{"a":`} {
+			var b strings.Builder
+			b.WriteString(`{"x":`)
+			for range depth - 1 {
+				b.WriteString(open)
+			}
+			b.WriteString("1")
+			for range depth - 1 {
+				if open == "[" {
+					b.WriteString("]")
+				} else {
+					b.WriteString("}")
+				}
+			}
+			b.WriteString("}")
+			doc := []byte(b.String())
+			_, reason := scanLine(doc)
+			assert.Equal(t, json.Valid(doc), reason == "", "depth %d %s: %s", depth, open, reason)
+		}
+	}
+	// mixed arrays and objects across a 64-level word boundary
+	doc := []byte(`{"a":` + strings.Repeat(`[{"b":`, 70) + `[1,{"c":[]}]` + strings.Repeat(`}]`, 70) + `,"event":{"id":"deep-ok"}}`)
+	id, reason := scanLine(doc)
+	assert.Empty(t, reason)
+	assert.Equal(t, "deep-ok", string(id))
+}
+
+// BenchmarkScanLine reports cpu-ns/op (getrusage: user + system time of the
+// process) besides the wall-clock ns/op, which a loaded machine inflates.
 func BenchmarkScanLine(b *testing.B) {
 	doc := testDoc("bench", 42)
 	doc = doc[:len(doc)-1]
+	cpu := func() time.Duration {
+		var ru syscall.Rusage
+		_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
 	b.Run("scanLine", func(b *testing.B) {
 		b.SetBytes(int64(len(doc)))
+		c0 := cpu()
+		defer func() { b.ReportMetric(float64(cpu()-c0)/float64(b.N), "cpu-ns/op") }()
 		for range b.N {
 			if _, r := scanLine(doc); r != "" {
 				b.Fatal(r)
 			}
 		}
 	})
+	b.Run("previous", func(b *testing.B) {
+		b.SetBytes(int64(len(doc)))
+		c0 := cpu()
+		defer func() { b.ReportMetric(float64(cpu()-c0)/float64(b.N), "cpu-ns/op") }()
+		for range b.N {
+			if _, r := refScanLine(doc); r != "" {
+				b.Fatal(r)
+			}
+		}
+	})
 	b.Run("json.Valid", func(b *testing.B) {
 		b.SetBytes(int64(len(doc)))
+		c0 := cpu()
+		defer func() { b.ReportMetric(float64(cpu()-c0)/float64(b.N), "cpu-ns/op") }()
 		for range b.N {
 			if !json.Valid(doc) {
 				b.Fatal("invalid")
@@ -978,4 +1036,102 @@ func TestElasticsearchCloudID(t *testing.T) {
 	_ = s.Close(ctx)
 	assert.Contains(t, el.joined(), "esuuid.127.0.0.1", "Cloud ID decoded into the node address")
 	assert.NotContains(t, el.joined(), cfg.APIKey)
+}
+
+// bulkResponseFor builds an Elasticsearch-shaped bulk response of n created
+// items (the item shape of Elasticsearch 8).
+func bulkResponseFor(n int) []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"took":12,"errors":false,"items":[`)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"create":{"_index":".ds-logs-bench-default-2026.11.26-000001","_id":"01JDQX8Z3K9M2N4P6R8T%06d","_version":1,"result":"created","_shards":{"total":2,"successful":1,"failed":0},"_seq_no":%d,"_primary_term":1,"status":201}}`, i, i)
+	}
+	b.WriteString(`]}`)
+	return b.Bytes()
+}
+
+func BenchmarkScanBulkResponse(b *testing.B) {
+	body := bulkResponseFor(2000)
+	b.Run("current", func(b *testing.B) {
+		b.SetBytes(int64(len(body)))
+		for range b.N {
+			s, err := scanBulkResponse(body)
+			if err != nil || s.items != 2000 || s.errors {
+				b.Fatal(s, err)
+			}
+		}
+	})
+}
+
+func TestScanBulkResponseLarge(t *testing.T) {
+	body := bulkResponseFor(3000)
+	s, err := scanBulkResponse(body)
+	require.NoError(t, err)
+	assert.Equal(t, bulkSummary{items: 3000}, s)
+	// every truncation is refused, never miscounted
+	for cut := len(body) - 1; cut > 0; cut -= 1009 {
+		_, err := scanBulkResponse(body[:cut])
+		require.Error(t, err, "cut at %d", cut)
+	}
+	var full struct {
+		Items []json.RawMessage `json:"items"`
+	}
+	require.NoError(t, json.Unmarshal(body, &full))
+	assert.Len(t, full.Items, 3000)
+}
+
+// TestShortStringAgrees checks the inlined fast path against scanJSONString
+// for every byte value at every position of short strings: it must either
+// decline (-1) or return exactly what the full scanner returns.
+func TestShortStringAgrees(t *testing.T) {
+	for n := 0; n <= 10; n++ {
+		for p := 0; p < max(n, 1); p++ {
+			for c := range 256 {
+				s := []byte(`"` + strings.Repeat("a", n) + `","b":1}     `)
+				if n > 0 {
+					s[1+p] = byte(c)
+				}
+				fast := shortString(s, 0)
+				if fast < 0 {
+					continue
+				}
+				end, msg := scanJSONString(s, 0)
+				if msg != "" || end != fast {
+					t.Fatalf("%q: shortString=%d, scanJSONString=%d %q", s, fast, end, msg)
+				}
+			}
+		}
+	}
+	// too close to the end: declines
+	assert.Equal(t, -1, shortString([]byte(`"abc"`), 0))
+}
+
+// TestScanJSONStringBytePairs puts every pair of byte values at every
+// position of the first 8-byte word (and across into the next) of a string
+// and compares scanLine with json.Valid + utf8.Valid: a wrong SWAR mark (a
+// borrow from 0x80..0x9f, say) would refuse valid text or accept a control
+// byte.
+func TestScanJSONStringBytePairs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("exhaustive")
+	}
+	const s0 = 6 // first byte of the string's contents
+	for _, doc := range [][]byte{[]byte(`{"a":"abcdefghijklmnop","b":1}`), []byte(`{"a":"                ","b":1}`)} {
+		for p := s0; p < s0+9; p++ {
+			for c1 := range 256 {
+				for c2 := range 256 {
+					d := bytes.Clone(doc)
+					d[p], d[p+1] = byte(c1), byte(c2)
+					_, reason := scanLine(d)
+					want := json.Valid(d) && utf8.Valid(d) && bytes.IndexByte(d, '\n') < 0
+					if want != (reason == "") {
+						t.Fatalf("%q: scanLine=%q json.Valid-based=%v", d, reason, want)
+					}
+				}
+			}
+		}
+	}
 }
