@@ -91,16 +91,24 @@ type Logger struct {
 
 // core is what a Logger shares with the loggers derived from it.
 type core struct {
+	// Read on every Emit, written almost never.
 	sinks   []leveledSink
 	level   atomic.Int32 // the Logger's configured level
 	floor   event.Level  // the least severe level any sink accepts
 	caller  bool
 	thread  bool
+	closed  atomic.Bool
 	now     func() time.Time
 	onError func(error)
-	ids     idSource
-	stats   counters
-	closed  atomic.Bool
+
+	// Written on every Emit: kept off the cache lines above, which every
+	// core reads, so that concurrent Emits do not invalidate them.
+	_     [64]byte
+	ids   idSource
+	_     [64]byte
+	stats counters
+	_     [64]byte
+
 	closeMu sync.Mutex
 	report  reporter
 }
