@@ -23,7 +23,7 @@ import (
 // The side-by-side tests run the same zap calls through go.elastic.co/ecszap
 // v1.0.3 and through pipelog's core, and assert on the bytes each writes.
 // Each test pins one difference; if ecszap fixes one, its half fails and
-// the note in BENCHMARKS-adapters.md must change.
+// the adapters section of BENCHMARKS.md must change.
 
 // cmpBuf is a concurrency-safe line collector for both sides.
 type cmpBuf struct {
