@@ -15,7 +15,8 @@ import (
 // name is its type's name; correlation, trace and worker values come from
 // ctx (see package logctx). A nil Logger discards the event.
 //
-// Emit checks the level first: a disabled event costs a comparison. It does
+// Emit checks the level before any work: a disabled event costs a call and a
+// comparison (building the event value is the caller's cost). It does
 // not allocate for events made of strings, numbers, booleans, times,
 // durations, []string, errors and nested structs of those.
 func Emit[E any, P ecs.EventPointer[E]](ctx context.Context, l *Logger, ev E) {

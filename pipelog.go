@@ -15,7 +15,7 @@
 //
 // Emit is a function, not a method, because it is generic: it takes the
 // event by value and reads it in place, so emitting an event allocates
-// nothing. A disabled level returns after one comparison.
+// nothing. A disabled level returns after one comparison, before any work.
 //
 // A Logger is safe for concurrent use. Emit never panics because of the
 // event or a sink, and never returns sink errors into business code: they are
