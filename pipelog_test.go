@@ -2,9 +2,7 @@ package pipelog_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -47,26 +45,12 @@ func newLogger(t *testing.T, cfg pipelog.Config) (*pipelog.Logger, *memsink.Sink
 	return log, mem, errs
 }
 
-func decode(t *testing.T, mem *memsink.Sink) []map[string]any {
+func decode(t *testing.T, mem *memsink.Sink) []conformance.Line {
 	t.Helper()
-	conformance.RequireConformant(t, mem.Bytes())
-	var out []map[string]any
-	for _, l := range mem.Lines() {
-		var m map[string]any
-		require.NoError(t, json.Unmarshal(l, &m))
-		out = append(out, m)
-	}
-	return out
+	return conformance.Lines(t, mem.Bytes())
 }
 
-func field(m map[string]any, path string) any {
-	var cur any = m
-	for _, p := range strings.Split(path, ".") {
-		obj, _ := cur.(map[string]any)
-		cur = obj[p]
-	}
-	return cur
-}
+func field(m conformance.Line, path string) any { return m.Get(path) }
 
 func TestEmitQuickStart(t *testing.T) {
 	log, mem, errs := newLogger(t, pipelog.Config{Environment: "prod", Version: "1.0.0"})

@@ -67,24 +67,8 @@ func adapterLines(t testing.TB, mem *memsink.Sink) []map[string]any {
 	return out
 }
 
-// at returns the value at a dotted path of nested objects ("error.message";
-// the top-level dotted keys log.level and ecs.version are looked up whole).
-func at(m map[string]any, path string) any {
-	if v, ok := m[path]; ok {
-		return v
-	}
-	var cur any = m
-	for _, p := range strings.Split(path, ".") {
-		o, ok := cur.(map[string]any)
-		if !ok {
-			return nil
-		}
-		if cur, ok = o[p]; !ok {
-			return nil
-		}
-	}
-	return cur
-}
+// at returns the value at a dotted path (see conformance.Line.Get).
+func at(m map[string]any, path string) any { return conformance.Line(m).Get(path) }
 
 func wantAt(t *testing.T, m map[string]any, path string, want any) {
 	t.Helper()

@@ -44,21 +44,7 @@ func encode[E any, P ecs.EventPointer[E]](t *testing.T, e *ecs.Encoder, rec ecs.
 	return m, line
 }
 
-func get(m map[string]any, path string) any {
-	var cur any = m
-	for _, p := range strings.Split(path, ".") {
-		obj, ok := cur.(map[string]any)
-		if !ok {
-			return nil
-		}
-		if v, ok := obj[p]; ok {
-			cur = v
-			continue
-		}
-		return nil
-	}
-	return cur
-}
+func get(m map[string]any, path string) any { return conformance.Line(m).Get(path) }
 
 type BadRequestReceived struct {
 	event.Base

@@ -31,22 +31,7 @@ func (s *syncBuffer) Bytes() []byte {
 	return bytes.Clone(s.b.Bytes())
 }
 
-type line map[string]any
-
-func (l line) get(path string) any {
-	if v, ok := l[path]; ok {
-		return v
-	}
-	var cur any = map[string]any(l)
-	for _, p := range strings.Split(path, ".") {
-		o, ok := cur.(map[string]any)
-		if !ok {
-			return nil
-		}
-		cur = o[p]
-	}
-	return cur
-}
+type line = conformance.Line
 
 func TestTracePropagatesAToB(t *testing.T) {
 	var out syncBuffer
@@ -72,7 +57,7 @@ func TestTracePropagatesAToB(t *testing.T) {
 		if err := json.Unmarshal(l, &m); err != nil {
 			t.Fatal(err)
 		}
-		key := m.get("service.name").(string) + "/" + m.get("event.action").(string)
+		key := m.Get("service.name").(string) + "/" + m.Get("event.action").(string)
 		if _, dup := ev[key]; dup {
 			t.Fatalf("two %s events", key)
 		}
@@ -85,44 +70,44 @@ func TestTracePropagatesAToB(t *testing.T) {
 	}
 
 	// One trace across both services.
-	trace, _ := aSrv.get("trace.id").(string)
+	trace, _ := aSrv.Get("trace.id").(string)
 	if !logctx.ValidTraceID(trace) {
 		t.Fatalf("trace.id %q", trace)
 	}
 	for k, l := range ev {
-		if l.get("trace.id") != trace {
-			t.Errorf("%s: trace.id %v, want %s", k, l.get("trace.id"), trace)
+		if l.Get("trace.id") != trace {
+			t.Errorf("%s: trace.id %v, want %s", k, l.Get("trace.id"), trace)
 		}
 		// A's trace started at A, so its correlation ID is the trace ID
 		// and travels to B unchanged (no labels.correlation_id anywhere).
-		if l.get("labels.correlation_id") != nil {
-			t.Errorf("%s: correlation differs from trace: %v", k, l.get("labels.correlation_id"))
+		if l.Get("labels.correlation_id") != nil {
+			t.Errorf("%s: correlation differs from trace: %v", k, l.Get("labels.correlation_id"))
 		}
 	}
 
 	// Span parentage: A's hop → A's outgoing request → B's hop.
-	aSpan, cliSpan, bSpan := aSrv.get("span.id"), aCli.get("span.id"), bSrv.get("span.id")
+	aSpan, cliSpan, bSpan := aSrv.Get("span.id"), aCli.Get("span.id"), bSrv.Get("span.id")
 	if aSpan == nil || cliSpan == nil || bSpan == nil || aSpan == cliSpan || cliSpan == bSpan || aSpan == bSpan {
 		t.Fatalf("spans A %v client %v B %v", aSpan, cliSpan, bSpan)
 	}
-	if got := aCli.get("Pipelog.HTTPClientRequestCompleted.parent_span_id"); got != aSpan {
+	if got := aCli.Get("Pipelog.HTTPClientRequestCompleted.parent_span_id"); got != aSpan {
 		t.Errorf("client span's parent %v, want A's span %v", got, aSpan)
 	}
-	if got := bSrv.get("Pipelog.HTTPRequestCompleted.parent_span_id"); got != cliSpan {
+	if got := bSrv.Get("Pipelog.HTTPRequestCompleted.parent_span_id"); got != cliSpan {
 		t.Errorf("B's parent %v, want A's outgoing span %v", got, cliSpan)
 	}
-	if aSrv.get("Pipelog.HTTPRequestCompleted.parent_span_id") != nil {
-		t.Errorf("A had no incoming trace, yet has a parent: %v", aSrv.get("Pipelog.HTTPRequestCompleted.parent_span_id"))
+	if aSrv.Get("Pipelog.HTTPRequestCompleted.parent_span_id") != nil {
+		t.Errorf("A had no incoming trace, yet has a parent: %v", aSrv.Get("Pipelog.HTTPRequestCompleted.parent_span_id"))
 	}
 	// Each service's own events carry its hop's span.
-	if aOwn.get("span.id") != aSpan || bOwn.get("span.id") != bSpan {
-		t.Errorf("own events: A %v (want %v), B %v (want %v)", aOwn.get("span.id"), aSpan, bOwn.get("span.id"), bSpan)
+	if aOwn.Get("span.id") != aSpan || bOwn.Get("span.id") != bSpan {
+		t.Errorf("own events: A %v (want %v), B %v (want %v)", aOwn.Get("span.id"), aSpan, bOwn.Get("span.id"), bSpan)
 	}
 	// The client event's transaction is A's (the span belongs to A's transaction).
-	if aCli.get("transaction.id") != aSrv.get("transaction.id") {
-		t.Errorf("client transaction %v, A transaction %v", aCli.get("transaction.id"), aSrv.get("transaction.id"))
+	if aCli.Get("transaction.id") != aSrv.Get("transaction.id") {
+		t.Errorf("client transaction %v, A transaction %v", aCli.Get("transaction.id"), aSrv.Get("transaction.id"))
 	}
-	if bSrv.get("url.path") != "/stock/sku-42" || aCli.get("url.path") != "/stock/sku-42" || aCli.get("url.domain") != "127.0.0.1" {
-		t.Errorf("paths: B %v client %v", bSrv.get("url.path"), aCli.get("url.path"))
+	if bSrv.Get("url.path") != "/stock/sku-42" || aCli.Get("url.path") != "/stock/sku-42" || aCli.Get("url.domain") != "127.0.0.1" {
+		t.Errorf("paths: B %v client %v", bSrv.Get("url.path"), aCli.Get("url.path"))
 	}
 }
