@@ -53,22 +53,7 @@ func (s *syncBuffer) Bytes() []byte {
 	return bytes.Clone(s.b.Bytes())
 }
 
-type line map[string]any
-
-func (l line) get(path string) any {
-	if v, ok := l[path]; ok {
-		return v
-	}
-	var cur any = map[string]any(l)
-	for _, p := range strings.Split(path, ".") {
-		o, ok := cur.(map[string]any)
-		if !ok {
-			return nil
-		}
-		cur = o[p]
-	}
-	return cur
-}
+type line = conformance.Line
 
 func TestCorrelationThroughRabbitMQ(t *testing.T) {
 	url := requireBroker(t)
@@ -89,21 +74,21 @@ func TestCorrelationThroughRabbitMQ(t *testing.T) {
 		if err := json.Unmarshal(l, &m); err != nil {
 			t.Fatal(err)
 		}
-		switch m.get("event.action") {
+		switch m.Get("event.action") {
 		case "JobStarted":
 			started = m
 		case "OrderPublished":
-			published[m.get("Pipelog.OrderPublished.message_id").(string)] = m
+			published[m.Get("Pipelog.OrderPublished.message_id").(string)] = m
 		case "OrderConsumed":
-			consumed[m.get("Pipelog.OrderConsumed.message_id").(string)] = m
+			consumed[m.Get("Pipelog.OrderConsumed.message_id").(string)] = m
 		}
 	}
 	if started == nil || len(published) != n || len(consumed) != n {
 		t.Fatalf("started %v, %d published, %d consumed\n%s", started != nil, len(published), len(consumed), logs)
 	}
-	runID, _ := started.get("Pipelog.JobStarted.run_id").(string)
-	if !logctx.ValidTraceID(runID) || started.get("trace.id") != runID {
-		t.Fatalf("run ID %q, trace.id %v", runID, started.get("trace.id"))
+	runID, _ := started.Get("Pipelog.JobStarted.run_id").(string)
+	if !logctx.ValidTraceID(runID) || started.Get("trace.id") != runID {
+		t.Fatalf("run ID %q, trace.id %v", runID, started.Get("trace.id"))
 	}
 	for id, c := range consumed {
 		p := published[id]
@@ -111,28 +96,28 @@ func TestCorrelationThroughRabbitMQ(t *testing.T) {
 			t.Errorf("%s consumed but not published", id)
 			continue
 		}
-		if c.get("service.name") != "order-consumer" || p.get("service.name") != "order-producer" {
-			t.Errorf("%s: services %v / %v", id, p.get("service.name"), c.get("service.name"))
+		if c.Get("service.name") != "order-consumer" || p.Get("service.name") != "order-producer" {
+			t.Errorf("%s: services %v / %v", id, p.Get("service.name"), c.Get("service.name"))
 		}
 		// The producer's run ID is the trace ID (and correlation ID) on both sides.
-		if c.get("trace.id") != runID || p.get("trace.id") != runID {
-			t.Errorf("%s: trace.id producer %v consumer %v, want run ID %s", id, p.get("trace.id"), c.get("trace.id"), runID)
+		if c.Get("trace.id") != runID || p.Get("trace.id") != runID {
+			t.Errorf("%s: trace.id producer %v consumer %v, want run ID %s", id, p.Get("trace.id"), c.Get("trace.id"), runID)
 		}
-		if c.get("labels.correlation_id") != nil || p.get("labels.correlation_id") != nil {
+		if c.Get("labels.correlation_id") != nil || p.Get("labels.correlation_id") != nil {
 			t.Errorf("%s: correlation ID differs from the trace ID", id)
 		}
 		// The consumer's parent span is the message's publish span.
-		if c.get("Pipelog.OrderConsumed.parent_span_id") != p.get("span.id") {
-			t.Errorf("%s: consumer parent %v, publish span %v", id, c.get("Pipelog.OrderConsumed.parent_span_id"), p.get("span.id"))
+		if c.Get("Pipelog.OrderConsumed.parent_span_id") != p.Get("span.id") {
+			t.Errorf("%s: consumer parent %v, publish span %v", id, c.Get("Pipelog.OrderConsumed.parent_span_id"), p.Get("span.id"))
 		}
-		if c.get("span.id") == p.get("span.id") || c.get("span.id") == nil {
-			t.Errorf("%s: consumer span %v", id, c.get("span.id"))
+		if c.Get("span.id") == p.Get("span.id") || c.Get("span.id") == nil {
+			t.Errorf("%s: consumer span %v", id, c.Get("span.id"))
 		}
-		if p.get("Pipelog.OrderPublished.parent_span_id") != started.get("span.id") {
-			t.Errorf("%s: publish span's parent %v, want the run's span %v", id, p.get("Pipelog.OrderPublished.parent_span_id"), started.get("span.id"))
+		if p.Get("Pipelog.OrderPublished.parent_span_id") != started.Get("span.id") {
+			t.Errorf("%s: publish span's parent %v, want the run's span %v", id, p.Get("Pipelog.OrderPublished.parent_span_id"), started.Get("span.id"))
 		}
-		if c.get("process.thread.name") != "consumer-1" {
-			t.Errorf("%s: worker %v", id, c.get("process.thread.name"))
+		if c.Get("process.thread.name") != "consumer-1" {
+			t.Errorf("%s: worker %v", id, c.Get("process.thread.name"))
 		}
 	}
 }
