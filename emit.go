@@ -22,23 +22,23 @@ import (
 func Emit[E any, P ecs.EventPointer[E]](ctx context.Context, l *Logger, ev E) {
 	// Kept small enough to inline, so a disabled event costs the caller a
 	// method call and a comparison, not a call with the event copied.
-	if l != nil && l.enabledFor(P(unsafex.NoEscape(unsafe.Pointer(&ev))).EventBase()) {
-		emit[E, P](ctx, l, ev)
+	if l == nil {
+		return
+	}
+	if level := levelOf(P(unsafex.NoEscape(unsafe.Pointer(&ev))).EventBase()); l.Enabled(level) {
+		emit[E, P](ctx, l, level, ev)
 	}
 }
 
-func (l *Logger) enabledFor(b *event.Base) bool {
-	if b == nil { // an event embedding a nil *event.Base is at LevelInfo
-		return l.Enabled(event.LevelInfo)
+// levelOf is b's level; an event embedding a nil *event.Base is at LevelInfo.
+func levelOf(b *event.Base) event.Level {
+	if b == nil {
+		return event.LevelInfo
 	}
-	return l.Enabled(b.Level)
+	return b.Level
 }
 
-func emit[E any, P ecs.EventPointer[E]](ctx context.Context, l *Logger, ev E) {
-	level := event.LevelInfo
-	if b := P(unsafex.NoEscape(unsafe.Pointer(&ev))).EventBase(); b != nil {
-		level = b.Level
-	}
+func emit[E any, P ecs.EventPointer[E]](ctx context.Context, l *Logger, level event.Level, ev E) {
 	c := l.core
 	buf := getBuffer()
 	var id [32]byte

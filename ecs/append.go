@@ -247,6 +247,10 @@ func (e *Encoder) appendLabels(dst []byte, n *instr, st *state) []byte {
 
 // stringOf reads a string-shaped field (labels.* fields).
 func (e *Encoder) stringOf(f *field, p unsafe.Pointer, st *state) (string, bool) {
+	if f.kind == kString { // the common case: no encoding round trip
+		s := *(*string)(p)
+		return s, !(f.omitEmpty && s == "")
+	}
 	var tmp []byte
 	tmp = e.appendValue(tmp, f, p, st)
 	if len(tmp) < 2 || tmp[0] != '"' {

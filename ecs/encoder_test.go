@@ -438,3 +438,21 @@ func TestEscapingMatchesEncodingJSON(t *testing.T) {
 		assert.Equal(t, want, m["message"], "%q", in)
 	}
 }
+
+func TestAppendWithoutAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates on its own")
+	}
+	e := newEncoder(t, ecs.Config{})
+	buf := make([]byte, 0, 4096)
+	rec := &ecs.Record{Time: fixedTime, Base: event.Info("m"), Correlation: ecs.Correlation{TraceID: "t",
+		Labels: []ecs.Label{{Key: "a", Value: "b"}}}}
+	ev := Texts{Base: event.Info("m"), Path: "/x", Label: "origin", Free: "free"}
+	if n := testing.AllocsPerRun(100, func() { buf, _ = ecs.AppendEvent(e, buf[:0], rec, ev) }); n != 0 {
+		t.Errorf("AppendEvent: %v allocs per line", n)
+	}
+	fields := []ecs.DynamicField{{Path: "url.path", Value: []byte(`"/x"`), Shape: ecs.ShapeString}}
+	if n := testing.AllocsPerRun(100, func() { buf = e.AppendDynamic(buf[:0], rec, fields, nil) }); n != 0 {
+		t.Errorf("AppendDynamic: %v allocs per line", n)
+	}
+}
