@@ -6,7 +6,7 @@ import (
 	"unsafe"
 
 	logctx "github.com/pipelog/pipelog/context"
-	"github.com/pipelog/pipelog/ecs"
+	"github.com/pipelog/pipelog/internal/encode"
 	"github.com/pipelog/pipelog/event"
 	"github.com/pipelog/pipelog/internal/unsafex"
 )
@@ -19,7 +19,7 @@ import (
 // comparison (building the event value is the caller's cost). It does
 // not allocate for events made of strings, numbers, booleans, times,
 // durations, []string, errors and nested structs of those.
-func Emit[E any, P ecs.EventPointer[E]](ctx context.Context, l *Logger, ev E) {
+func Emit[E any, P encode.EventPointer[E]](ctx context.Context, l *Logger, ev E) {
 	// Kept small enough to inline, so a disabled event costs the caller a
 	// method call and a comparison, not a call with the event copied.
 	if l == nil {
@@ -38,17 +38,17 @@ func levelOf(b *event.Base) event.Level {
 	return b.Level
 }
 
-func emit[E any, P ecs.EventPointer[E]](ctx context.Context, l *Logger, level event.Level, ev E) {
+func emit[E any, P encode.EventPointer[E]](ctx context.Context, l *Logger, level event.Level, ev E) {
 	c := l.core
 	buf := getBuffer()
 	var id [32]byte
-	rec := ecs.Record{Time: c.now(), EventID: c.ids.next(&id)}
+	rec := encode.Record{Time: c.now(), EventID: c.ids.next(&id)}
 	c.gather(ctx, &rec, 2)
 	// rec (and the event ID it points into) is read only during the call;
 	// hiding it from escape analysis keeps both on this stack frame.
-	recp := (*ecs.Record)(unsafex.NoEscape(unsafe.Pointer(&rec)))
+	recp := (*encode.Record)(unsafex.NoEscape(unsafe.Pointer(&rec)))
 	var err error
-	buf.b, err = ecs.AppendEvent[E, P](l.enc, buf.b[:0], recp, ev)
+	buf.b, err = encode.AppendEvent[E, P](l.enc, buf.b[:0], recp, ev)
 	if err != nil {
 		c.fail(err)
 	}
@@ -58,10 +58,10 @@ func emit[E any, P ecs.EventPointer[E]](ctx context.Context, l *Logger, level ev
 
 // gather fills rec from ctx and, when enabled, the caller: skip 0 is the
 // function that called gather.
-func (c *core) gather(ctx context.Context, rec *ecs.Record, skip int) {
+func (c *core) gather(ctx context.Context, rec *encode.Record, skip int) {
 	if ctx != nil {
 		v := logctx.From(ctx)
-		rec.Correlation = ecs.Correlation{
+		rec.Correlation = encode.Correlation{
 			CorrelationID: v.CorrelationID,
 			TraceID:       v.TraceID,
 			SpanID:        v.SpanID,

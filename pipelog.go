@@ -31,7 +31,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/pipelog/pipelog/ecs"
+	"github.com/pipelog/pipelog/internal/encode"
 	"github.com/pipelog/pipelog/event"
 	"github.com/pipelog/pipelog/sink"
 )
@@ -63,7 +63,7 @@ type Config struct {
 	// Fields are written on every line; see With.
 	Fields []Field
 
-	// MaxStringBytes cuts longer strings (0: ecs.DefaultMaxStringBytes).
+	// MaxStringBytes cuts longer strings (0: encode.DefaultMaxStringBytes).
 	MaxStringBytes int
 
 	// OnError receives every sink failure and encoding problem. It must not
@@ -77,7 +77,7 @@ type Config struct {
 
 // Field is a fixed field for With and Config.Fields: an ECS field name puts
 // the value there (type-checked against ECS), any other key makes it a label.
-type Field = ecs.Field
+type Field = encode.Field
 
 // ErrNoService is returned by New when Config.Service is empty.
 var ErrNoService = errors.New("pipelog: Config.Service is required")
@@ -86,7 +86,7 @@ var ErrNoService = errors.New("pipelog: Config.Service is required")
 // with fixed fields with With.
 type Logger struct {
 	core *core
-	enc  *ecs.Encoder
+	enc  *encode.Encoder
 }
 
 // core is what a Logger shares with the loggers derived from it.
@@ -145,7 +145,7 @@ func New(cfg Config) (*Logger, error) {
 		c.floor = min(c.floor, ls.min)
 	}
 	c.ids.init()
-	enc, err := ecs.NewEncoder(ecs.Config{
+	enc, err := encode.NewEncoder(encode.Config{
 		ServiceName:        cfg.Service,
 		ServiceVersion:     cfg.Version,
 		ServiceEnvironment: cfg.Environment,

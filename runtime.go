@@ -9,7 +9,7 @@ import (
 	"sync/atomic"
 	"unsafe"
 
-	"github.com/pipelog/pipelog/ecs"
+	"github.com/pipelog/pipelog/internal/encode"
 )
 
 // idSource mints event.id values: 16 random bytes drawn once per Logger and
@@ -47,32 +47,32 @@ func (s *idSource) next(buf *[32]byte) string {
 // The map is copied on write: call sites are few and fixed, lookups are
 // lock-free and, unlike a sync.Map keyed by uintptr, do not allocate.
 var (
-	frames   atomic.Pointer[map[uintptr]ecs.Caller]
+	frames   atomic.Pointer[map[uintptr]encode.Caller]
 	framesMu sync.Mutex
 )
 
 // callerAt returns the caller skip frames above the function calling it.
-func callerAt(skip int) ecs.Caller {
+func callerAt(skip int) encode.Caller {
 	var pcs [1]uintptr
 	if runtime.Callers(skip+2, pcs[:]) < 1 { // 0 is Callers, 1 is callerAt
-		return ecs.Caller{}
+		return encode.Caller{}
 	}
 	return callerForPC(pcs[0])
 }
 
 // callerForPC resolves a program counter from runtime.Callers (or slog's
 // Record.PC) to a caller, through the cache.
-func callerForPC(pc uintptr) ecs.Caller {
+func callerForPC(pc uintptr) encode.Caller {
 	if m := frames.Load(); m != nil {
 		if c, ok := (*m)[pc]; ok {
 			return c
 		}
 	}
 	f, _ := runtime.CallersFrames([]uintptr{pc}).Next()
-	c := ecs.Caller{File: f.File, Line: f.Line, Function: f.Function}
+	c := encode.Caller{File: f.File, Line: f.Line, Function: f.Function}
 	framesMu.Lock()
 	defer framesMu.Unlock()
-	next := map[uintptr]ecs.Caller{pc: c}
+	next := map[uintptr]encode.Caller{pc: c}
 	if m := frames.Load(); m != nil {
 		if len(*m) >= 1<<16 { // a program with this many call sites: stop caching
 			return c

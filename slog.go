@@ -9,7 +9,7 @@ import (
 	"unsafe"
 
 	logctx "github.com/pipelog/pipelog/context"
-	"github.com/pipelog/pipelog/ecs"
+	"github.com/pipelog/pipelog/internal/encode"
 	"github.com/pipelog/pipelog/event"
 	"github.com/pipelog/pipelog/internal/unsafex"
 )
@@ -62,7 +62,7 @@ type SlogOptions struct {
 //     (encoded by MarshalJSON or encoding/json) get the same key rules.
 //   - No key is ever written twice: a later attribute replaces an earlier one
 //     at the same path (record attributes replace WithAttrs ones), groups
-//     with the same name merge, empty groups are left out. See ecs.Attrs.
+//     with the same name merge, empty groups are left out. See encode.Attrs.
 //
 // WithAttrs encodes its attributes once; a record then copies the encoded
 // bytes. Handlers are immutable and safe for concurrent use.
@@ -81,7 +81,7 @@ type slogHandler struct {
 	l      *Logger
 	level  slog.Leveler
 	source bool
-	attrs  *ecs.Attrs // WithAttrs and WithGroup, frozen; nil when there are none
+	attrs  *encode.Attrs // WithAttrs and WithGroup, frozen; nil when there are none
 	err    error      // an "err"/"error" attribute from WithAttrs
 }
 
@@ -122,18 +122,18 @@ func (h *slogHandler) WithGroup(name string) slog.Handler {
 	return &h2
 }
 
-func (h *slogHandler) cloneAttrs() *ecs.Attrs {
+func (h *slogHandler) cloneAttrs() *encode.Attrs {
 	if h.attrs != nil {
 		return h.attrs.Clone()
 	}
-	a := &ecs.Attrs{}
+	a := &encode.Attrs{}
 	a.Reset(h.l.enc)
 	return a
 }
 
 // adapterScratch is what one adapter line needs, pooled.
 type adapterScratch struct {
-	attrs  ecs.Attrs
+	attrs  encode.Attrs
 	custom []byte
 	zap    zapObjectEncoder
 }
@@ -171,7 +171,7 @@ func (h *slogHandler) Handle(ctx context.Context, r slog.Record) error {
 	}
 	level := slogLevel(r.Level)
 	var id [32]byte
-	rec := ecs.Record{Time: r.Time, EventID: c.ids.next(&id)}
+	rec := encode.Record{Time: r.Time, EventID: c.ids.next(&id)}
 	if rec.Time.IsZero() {
 		rec.Time = c.now()
 	}
@@ -187,8 +187,8 @@ func (h *slogHandler) Handle(ctx context.Context, r slog.Record) error {
 // writeAdapter encodes and writes the line of an adapter record whose
 // fields are in s.attrs. stack, when set, is a stack trace with no error to
 // carry it (zap's AddStacktrace).
-func (c *core) writeAdapter(enc *ecs.Encoder, rec *ecs.Record, s *adapterScratch, stack string) {
-	recp := (*ecs.Record)(unsafex.NoEscape(unsafe.Pointer(rec)))
+func (c *core) writeAdapter(enc *encode.Encoder, rec *encode.Record, s *adapterScratch, stack string) {
+	recp := (*encode.Record)(unsafex.NoEscape(unsafe.Pointer(rec)))
 	recp.Labels = s.attrs.Labels(recp.Labels)
 	custom := s.attrs.AppendCustom(s.custom[:0], "Attrs")
 	if stack != "" {
@@ -212,10 +212,10 @@ func (c *core) writeAdapter(enc *ecs.Encoder, rec *ecs.Record, s *adapterScratch
 // gatherAdapter fills rec from ctx (and the thread ID when enabled), like
 // gather without its caller lookup: adapters take the caller from the
 // record (slog's PC, zap's Entry.Caller).
-func (c *core) gatherAdapter(ctx context.Context, rec *ecs.Record) {
+func (c *core) gatherAdapter(ctx context.Context, rec *encode.Record) {
 	if ctx != nil {
 		v := logctx.From(ctx)
-		rec.Correlation = ecs.Correlation{
+		rec.Correlation = encode.Correlation{
 			CorrelationID: v.CorrelationID,
 			TraceID:       v.TraceID,
 			SpanID:        v.SpanID,
@@ -233,7 +233,7 @@ func (c *core) gatherAdapter(ctx context.Context, rec *ecs.Record) {
 // addSlogAttr adds a to as, following slog's rules: values are resolved,
 // an attribute with an empty key and a nil value is ignored, a group with
 // an empty key is inlined and an empty group is ignored.
-func addSlogAttr(as *ecs.Attrs, a slog.Attr, err *error) {
+func addSlogAttr(as *encode.Attrs, a slog.Attr, err *error) {
 	v := a.Value.Resolve()
 	key := a.Key
 	switch v.Kind() {

@@ -11,7 +11,7 @@ import (
 
 	"go.uber.org/zap/zapcore"
 
-	"github.com/pipelog/pipelog/ecs"
+	"github.com/pipelog/pipelog/internal/encode"
 	"github.com/pipelog/pipelog/event"
 )
 
@@ -64,7 +64,7 @@ func ZapContext(ctx context.Context) zapcore.Field {
 
 type zapCore struct {
 	l     *Logger
-	attrs *ecs.Attrs // With fields, frozen; nil when there are none
+	attrs *encode.Attrs // With fields, frozen; nil when there are none
 	err   error      // an error field from With
 	ctx   context.Context
 	names *zapNames // shared by the cores With derives
@@ -73,18 +73,18 @@ type zapCore struct {
 // zapNames caches an Encoder per zap logger name (log.logger is fixed per
 // Encoder). Past maxZapNames names, lines are written without the name.
 type zapNames struct {
-	m sync.Map // string → *ecs.Encoder
+	m sync.Map // string → *encode.Encoder
 	n atomic.Int32
 }
 
 const maxZapNames = 256
 
-func (zc *zapCore) encoder(name string) *ecs.Encoder {
+func (zc *zapCore) encoder(name string) *encode.Encoder {
 	if name == "" {
 		return zc.l.enc
 	}
 	if v, ok := zc.names.m.Load(name); ok {
-		return v.(*ecs.Encoder)
+		return v.(*encode.Encoder)
 	}
 	if zc.names.n.Load() >= maxZapNames {
 		return zc.l.enc
@@ -95,12 +95,12 @@ func (zc *zapCore) encoder(name string) *ecs.Encoder {
 	} else {
 		cfg.LoggerName = name
 	}
-	e, _ := ecs.NewEncoder(cfg) // cfg.Fields were checked when l was made
+	e, _ := encode.NewEncoder(cfg) // cfg.Fields were checked when l was made
 	v, loaded := zc.names.m.LoadOrStore(name, e)
 	if !loaded {
 		zc.names.n.Add(1)
 	}
-	return v.(*ecs.Encoder)
+	return v.(*encode.Encoder)
 }
 
 // zapLevel maps zap's levels onto event levels.
@@ -130,7 +130,7 @@ func (zc *zapCore) With(fields []zapcore.Field) zapcore.Core {
 	if zc.attrs != nil {
 		zc2.attrs = zc.attrs.Clone()
 	} else {
-		zc2.attrs = &ecs.Attrs{}
+		zc2.attrs = &encode.Attrs{}
 		zc2.attrs.Reset(zc.l.enc)
 	}
 	o := zapObjectEncoder{a: zc2.attrs}
@@ -166,18 +166,18 @@ func (zc *zapCore) Write(ent zapcore.Entry, fields []zapcore.Field) error {
 		addZapField(&s.zap, &fields[i], &err, &ctx)
 	}
 	var id [32]byte
-	rec := ecs.Record{Time: ent.Time, EventID: c.ids.next(&id)}
+	rec := encode.Record{Time: ent.Time, EventID: c.ids.next(&id)}
 	if rec.Time.IsZero() {
 		rec.Time = c.now()
 	}
 	stack := ent.Stack
 	if stack != "" && err != nil {
-		err, stack = ecs.WithStackTrace(err, stack), ""
+		err, stack = encode.WithStackTrace(err, stack), ""
 	}
 	rec.Base = event.Base{Level: zapLevel(ent.Level), Message: ent.Message, Err: err}
 	c.gatherAdapter(ctx, &rec)
 	if ent.Caller.Defined {
-		rec.Caller = ecs.Caller{File: ent.Caller.File, Line: ent.Caller.Line, Function: ent.Caller.Function}
+		rec.Caller = encode.Caller{File: ent.Caller.File, Line: ent.Caller.Line, Function: ent.Caller.Function}
 	}
 	c.writeAdapter(enc, &rec, s, stack)
 	if ent.Level > zapcore.ErrorLevel {
@@ -220,15 +220,15 @@ func addZapField(o *zapObjectEncoder, f *zapcore.Field, err *error, ctx *context
 	f.AddTo(o)
 }
 
-// zapObjectEncoder is a zapcore.ObjectEncoder over ecs.Attrs.
+// zapObjectEncoder is a zapcore.ObjectEncoder over encode.Attrs.
 type zapObjectEncoder struct {
-	a *ecs.Attrs
+	a *encode.Attrs
 }
 
 func (o *zapObjectEncoder) AddArray(key string, m zapcore.ArrayMarshaler) error {
 	ae := getZapArray(o.a.Encoder())
 	err := ae.marshal(m)
-	o.a.AddRaw(key, ae.buf, ecs.ShapeOf(ae.buf))
+	o.a.AddRaw(key, ae.buf, encode.ShapeOf(ae.buf))
 	for _, p := range ae.probs {
 		o.a.AddProblem(p)
 	}
@@ -289,14 +289,14 @@ func (o *zapObjectEncoder) OpenNamespace(key string) { o.a.OpenGroup(key) }
 
 // zapArrayEncoder is a zapcore.ArrayEncoder appending one JSON array.
 type zapArrayEncoder struct {
-	enc   *ecs.Encoder
+	enc   *encode.Encoder
 	buf   []byte
 	probs []string
 }
 
 var zapArrays = sync.Pool{New: func() any { return new(zapArrayEncoder) }}
 
-func getZapArray(enc *ecs.Encoder) *zapArrayEncoder {
+func getZapArray(enc *encode.Encoder) *zapArrayEncoder {
 	ae := zapArrays.Get().(*zapArrayEncoder)
 	ae.enc, ae.buf, ae.probs = enc, ae.buf[:0], ae.probs[:0]
 	return ae
@@ -335,11 +335,11 @@ func (ae *zapArrayEncoder) AppendComplex64(v complex64) {
 }
 func (ae *zapArrayEncoder) AppendFloat64(v float64) {
 	ae.elem()
-	ae.buf = ecs.AppendFloatValue(ae.buf, v, 64)
+	ae.buf = encode.AppendFloatValue(ae.buf, v, 64)
 }
 func (ae *zapArrayEncoder) AppendFloat32(v float32) {
 	ae.elem()
-	ae.buf = ecs.AppendFloatValue(ae.buf, float64(v), 32)
+	ae.buf = encode.AppendFloatValue(ae.buf, float64(v), 32)
 }
 func (ae *zapArrayEncoder) AppendInt(v int)     { ae.AppendInt64(int64(v)) }
 func (ae *zapArrayEncoder) AppendInt32(v int32) { ae.AppendInt64(int64(v)) }
@@ -365,7 +365,7 @@ func (ae *zapArrayEncoder) AppendUint64(v uint64) {
 func (ae *zapArrayEncoder) AppendDuration(v time.Duration) { ae.AppendInt64(int64(v)) }
 func (ae *zapArrayEncoder) AppendTime(v time.Time) {
 	ae.elem()
-	ae.buf = ecs.AppendTimeValue(ae.buf, v)
+	ae.buf = encode.AppendTimeValue(ae.buf, v)
 }
 
 func (ae *zapArrayEncoder) AppendArray(m zapcore.ArrayMarshaler) error {
@@ -377,7 +377,7 @@ func (ae *zapArrayEncoder) AppendArray(m zapcore.ArrayMarshaler) error {
 // (dotted keys split, no duplicates), nothing on ECS fields.
 func (ae *zapArrayEncoder) AppendObject(m zapcore.ObjectMarshaler) error {
 	ae.elem()
-	sub := &ecs.Attrs{}
+	sub := &encode.Attrs{}
 	sub.ResetCustom(ae.enc)
 	err := m.MarshalLogObject(&zapObjectEncoder{a: sub})
 	ae.buf = sub.AppendObject(ae.buf)

@@ -1,4 +1,4 @@
-package ecs_test
+package encode_test
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -13,31 +14,31 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/pipelog/pipelog/ecs"
+	"github.com/pipelog/pipelog/internal/encode"
 	"github.com/pipelog/pipelog/event"
 	"github.com/pipelog/pipelog/internal/conformance"
 )
 
 var fixedTime = time.Date(2026, 11, 26, 10, 0, 0, 123456789, time.UTC)
 
-func newEncoder(t testing.TB, cfg ecs.Config) *ecs.Encoder {
+func newEncoder(t testing.TB, cfg encode.Config) *encode.Encoder {
 	t.Helper()
 	if cfg.ServiceName == "" {
 		cfg.ServiceName = "orders-etl"
 	}
-	e, err := ecs.NewEncoder(cfg)
+	e, err := encode.NewEncoder(cfg)
 	require.NoError(t, err)
 	return e
 }
 
 // encode appends ev and checks the line against the spec before returning
 // it decoded.
-func encode[E any, P ecs.EventPointer[E]](t *testing.T, e *ecs.Encoder, rec ecs.Record, ev E) (map[string]any, []byte) {
+func encodeLine[E any, P encode.EventPointer[E]](t *testing.T, e *encode.Encoder, rec encode.Record, ev E) (map[string]any, []byte) {
 	t.Helper()
 	if rec.Time.IsZero() {
 		rec.Time = fixedTime
 	}
-	line, _ := ecs.AppendEvent[E, P](e, nil, &rec, ev)
+	line, _ := encode.AppendEvent[E, P](e, nil, &rec, ev)
 	conformance.RequireConformant(t, line)
 	var m map[string]any
 	require.NoError(t, json.Unmarshal(line, &m), "%s", line)
@@ -62,17 +63,17 @@ type BadRequestReceived struct {
 }
 
 func TestTypedEventLayout(t *testing.T) {
-	e := newEncoder(t, ecs.Config{ServiceName: "orders-etl", ServiceVersion: "1.2.3", ServiceEnvironment: "prod",
+	e := newEncoder(t, encode.Config{ServiceName: "orders-etl", ServiceVersion: "1.2.3", ServiceEnvironment: "prod",
 		ServiceNodeName: "node-1", Hostname: "host-a", PID: 42, LoggerName: "etl"})
 	ev := BadRequestReceived{Base: event.Error("rejected order").WithReason("credit").WithStatus(422).WithWarning("late"),
 		Path: "/orders", Tenant: "acme", Count: 3, Ratio: 0.5, Tags: []string{"a", "b"}, At: fixedTime, Wait: time.Second}
 	ev.Nested.A, ev.Nested.B = "x", 7
-	rec := ecs.Record{EventID: "id-1", Correlation: ecs.Correlation{TraceID: "4bf92f3577b34da6a3ce929d0e0e4736",
+	rec := encode.Record{EventID: "id-1", Correlation: encode.Correlation{TraceID: "4bf92f3577b34da6a3ce929d0e0e4736",
 		SpanID: "00f067aa0ba902b7", TransactionID: "tx", RequestID: "req", Worker: "w-1", ThreadID: 9,
-		Labels: []ecs.Label{{Key: "team", Value: "data"}}}, Caller: ecs.Caller{File: "main.go", Line: 10, Function: "main.run"}}
-	m, line := encode(t, e, rec, ev)
+		Labels: []encode.Label{{Key: "team", Value: "data"}}}, Caller: encode.Caller{File: "main.go", Line: 10, Function: "main.run"}}
+	m, line := encodeLine(t, e, rec, ev)
 
-	assert.True(t, bytes.HasPrefix(line, []byte(`{"@timestamp":"2026-11-26T10:00:00.123456Z","log.level":"error","message":"rejected order","ecs.version":"`+ecs.Version+`",`)), "%s", line)
+	assert.True(t, bytes.HasPrefix(line, []byte(`{"@timestamp":"2026-11-26T10:00:00.123456Z","log.level":"error","message":"rejected order","ecs.version":"`+encode.Version+`",`)), "%s", line)
 	want := map[string]any{
 		"service.name": "orders-etl", "service.version": "1.2.3", "service.environment": "prod", "service.node.name": "node-1",
 		"event.action": "BadRequestReceived", "event.kind": "event", "event.id": "id-1", "event.dataset": "orders-etl",
@@ -94,13 +95,13 @@ func TestTypedEventLayout(t *testing.T) {
 }
 
 func TestCorrelationIDFallsBackToTraceID(t *testing.T) {
-	e := newEncoder(t, ecs.Config{})
-	m, _ := encode(t, e, ecs.Record{Correlation: ecs.Correlation{CorrelationID: "run-7"}}, BadRequestReceived{Base: event.Info("x")})
+	e := newEncoder(t, encode.Config{})
+	m, _ := encodeLine(t, e, encode.Record{Correlation: encode.Correlation{CorrelationID: "run-7"}}, BadRequestReceived{Base: event.Info("x")})
 	assert.Equal(t, "run-7", get(m, "trace.id"))
-	m, _ = encode(t, e, ecs.Record{Correlation: ecs.Correlation{CorrelationID: "run-7", TraceID: "abc"}}, BadRequestReceived{Base: event.Info("x")})
+	m, _ = encodeLine(t, e, encode.Record{Correlation: encode.Correlation{CorrelationID: "run-7", TraceID: "abc"}}, BadRequestReceived{Base: event.Info("x")})
 	assert.Equal(t, "abc", get(m, "trace.id"))
 	assert.Equal(t, "run-7", get(m, "labels.correlation_id"), "a correlation ID that differs from the trace stays searchable")
-	m, _ = encode(t, e, ecs.Record{Correlation: ecs.Correlation{CorrelationID: "abc", TraceID: "abc"}}, BadRequestReceived{Base: event.Info("x")})
+	m, _ = encodeLine(t, e, encode.Record{Correlation: encode.Correlation{CorrelationID: "abc", TraceID: "abc"}}, BadRequestReceived{Base: event.Info("x")})
 	assert.Nil(t, get(m, "labels"), "the same ID is not written twice")
 }
 
@@ -109,7 +110,7 @@ type codeError struct{ code int }
 func (e *codeError) Error() string { return fmt.Sprintf("code %d", e.code) }
 
 func TestErrorChains(t *testing.T) {
-	e := newEncoder(t, ecs.Config{})
+	e := newEncoder(t, encode.Config{})
 	root := &codeError{code: 7}
 	cases := []struct {
 		name      string
@@ -118,16 +119,16 @@ func TestErrorChains(t *testing.T) {
 		wantStack bool
 	}{
 		{"plain", errors.New("boom"), "boom", "*errors.errorString", false},
-		{"wrapped", fmt.Errorf("load: %w", root), "load: code 7", "*ecs_test.codeError", false},
-		{"double wrapped", fmt.Errorf("job: %w", fmt.Errorf("load: %w", root)), "job: load: code 7", "*ecs_test.codeError", false},
-		{"joined", errors.Join(fmt.Errorf("a: %w", root), errors.New("b")), "a: code 7\nb", "*ecs_test.codeError", false},
-		{"multi %w", fmt.Errorf("%w and %w", root, errors.New("x")), "code 7 and x", "*ecs_test.codeError", false},
+		{"wrapped", fmt.Errorf("load: %w", root), "load: code 7", "*encode_test.codeError", false},
+		{"double wrapped", fmt.Errorf("job: %w", fmt.Errorf("load: %w", root)), "job: load: code 7", "*encode_test.codeError", false},
+		{"joined", errors.Join(fmt.Errorf("a: %w", root), errors.New("b")), "a: code 7\nb", "*encode_test.codeError", false},
+		{"multi %w", fmt.Errorf("%w and %w", root, errors.New("x")), "code 7 and x", "*encode_test.codeError", false},
 		{"with stack", fmt.Errorf("outer: %w", event.WithStack(root)), "outer: code 7", "*event.stackError", true},
 		{"stack inside join", errors.Join(errors.New("first"), event.WithStack(root)), "first\ncode 7", "*errors.errorString", true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			m, _ := encode(t, e, ecs.Record{}, BadRequestReceived{Base: event.Error("failed").WithErr(c.err)})
+			m, _ := encodeLine(t, e, encode.Record{}, BadRequestReceived{Base: event.Error("failed").WithErr(c.err)})
 			assert.Equal(t, c.msg, get(m, "error.message"))
 			assert.Equal(t, c.typ, get(m, "error.type"))
 			st, _ := get(m, "error.stack_trace").(string)
@@ -176,12 +177,12 @@ type BadValues struct {
 }
 
 func TestBadValuesNeverBreakTheLine(t *testing.T) {
-	e := newEncoder(t, ecs.Config{})
+	e := newEncoder(t, encode.Config{})
 	s := "pointed"
 	ev := BadValues{Base: event.Warn("bad values").WithErr(panicErr{}), S: panicky{}, Err: panicErr{}, Any: math.NaN(),
 		Nan: math.NaN(), PosInf: math.Inf(1), NegInf: float32(math.Inf(-1)), Bytes: []byte("hi"), Map: map[string]int{"b": 2, "a": 1},
 		Ptr: &s, Iface: panicky{}}
-	m, _ := encode(t, e, ecs.Record{}, ev)
+	m, _ := encodeLine(t, e, encode.Record{}, ev)
 	f := get(m, "Pipelog.BadValues").(map[string]any)
 	assert.Nil(t, f["S"])
 	assert.Nil(t, f["J"])
@@ -211,11 +212,11 @@ type Texts struct {
 }
 
 func TestInvalidUTF8AndControlCharacters(t *testing.T) {
-	e := newEncoder(t, ecs.Config{ServiceName: "svc\xff"})
+	e := newEncoder(t, encode.Config{ServiceName: "svc\xff"})
 	bad := "a\xffb\x00c\"d\\e\nf\u2028g\x1f"
-	rec := ecs.Record{EventID: bad, Correlation: ecs.Correlation{Worker: bad, TraceID: bad,
-		Labels: []ecs.Label{{Key: bad, Value: bad}, {Key: "x.y*z\\w", Value: "1"}, {Key: "", Value: "empty"}}}}
-	m, line := encode(t, e, rec, Texts{Base: event.Info(bad).WithErr(errors.New(bad)).WithWarning(bad), Path: bad, Label: bad, Free: bad})
+	rec := encode.Record{EventID: bad, Correlation: encode.Correlation{Worker: bad, TraceID: bad,
+		Labels: []encode.Label{{Key: bad, Value: bad}, {Key: "x.y*z\\w", Value: "1"}, {Key: "", Value: "empty"}}}}
+	m, line := encodeLine(t, e, rec, Texts{Base: event.Info(bad).WithErr(errors.New(bad)).WithWarning(bad), Path: bad, Label: bad, Free: bad})
 	want := "a\ufffdb\x00c\"d\\e\nf\u2028g\x1f"
 	assert.Equal(t, want, m["message"])
 	assert.Equal(t, want, get(m, "url.path"))
@@ -231,15 +232,15 @@ func TestInvalidUTF8AndControlCharacters(t *testing.T) {
 }
 
 func TestHugeMessageIsCut(t *testing.T) {
-	e := newEncoder(t, ecs.Config{})
+	e := newEncoder(t, encode.Config{})
 	msg := strings.Repeat("é", 5<<20) // 10 MB of two-byte runes
-	m, line := encode(t, e, ecs.Record{}, BadRequestReceived{Base: event.Info(msg)})
+	m, line := encodeLine(t, e, encode.Record{}, BadRequestReceived{Base: event.Info(msg)})
 	got := m["message"].(string)
-	assert.Less(t, len(line), ecs.DefaultMaxStringBytes+4096)
-	assert.True(t, strings.HasSuffix(got, fmt.Sprintf("…(truncated %d bytes)", 10<<20-ecs.DefaultMaxStringBytes)), got[len(got)-40:])
+	assert.Less(t, len(line), encode.DefaultMaxStringBytes+4096)
+	assert.True(t, strings.HasSuffix(got, fmt.Sprintf("…(truncated %d bytes)", 10<<20-encode.DefaultMaxStringBytes)), got[len(got)-40:])
 
-	unlimited := newEncoder(t, ecs.Config{MaxStringBytes: -1})
-	m, _ = encode(t, unlimited, ecs.Record{}, BadRequestReceived{Base: event.Info(msg)})
+	unlimited := newEncoder(t, encode.Config{MaxStringBytes: -1})
+	m, _ = encodeLine(t, unlimited, encode.Record{}, BadRequestReceived{Base: event.Info(msg)})
 	assert.Equal(t, msg, m["message"])
 }
 
@@ -252,10 +253,10 @@ type ReservedNames struct {
 }
 
 func TestUserFieldsNamedLikeSpecFieldsStayCustom(t *testing.T) {
-	e := newEncoder(t, ecs.Config{})
-	m, _ := encode(t, e, ecs.Record{}, ReservedNames{Base: event.Info("real"), Message: "m", Timestamp: "t", Version: "v", Level: "l"})
+	e := newEncoder(t, encode.Config{})
+	m, _ := encodeLine(t, e, encode.Record{}, ReservedNames{Base: event.Info("real"), Message: "m", Timestamp: "t", Version: "v", Level: "l"})
 	assert.Equal(t, "real", m["message"])
-	assert.Equal(t, ecs.Version, m["ecs.version"])
+	assert.Equal(t, encode.Version, m["ecs.version"])
 	assert.Equal(t, "info", m["log.level"])
 	assert.Equal(t, map[string]any{"message": "m", "@timestamp": "t", "ecs_version": "v", "log_level": "l"}, get(m, "Pipelog.ReservedNames"))
 }
@@ -303,15 +304,15 @@ type KindOverride struct {
 	IP       string        `ecs:"client.ip"`
 }
 
-func checkErr[E any, P ecs.EventPointer[E]](t *testing.T, want string) {
+func checkErr[E any, P encode.EventPointer[E]](t *testing.T, want string) {
 	t.Helper()
-	err := ecs.Check[E]()
+	err := encode.Check(reflect.TypeFor[E]())
 	if want == "" {
 		assert.NoError(t, err)
 		return
 	}
 	require.Error(t, err)
-	assert.ErrorIs(t, err, ecs.ErrInvalidEvent)
+	assert.ErrorIs(t, err, encode.ErrInvalidEvent)
 	assert.Contains(t, err.Error(), want)
 }
 
@@ -326,22 +327,22 @@ func TestEventTypesAreCheckedAgainstECS(t *testing.T) {
 }
 
 func TestClaimingLibraryFieldsIsAnErrorNotADuplicate(t *testing.T) {
-	e := newEncoder(t, ecs.Config{})
+	e := newEncoder(t, encode.Config{})
 	for _, c := range []struct {
 		name string
 		run  func() ([]byte, error)
 	}{
 		{"message", func() ([]byte, error) {
-			return ecs.AppendEvent(e, nil, &ecs.Record{Time: fixedTime}, ClaimsMessage{Base: event.Info("m"), Msg: "x"})
+			return encode.AppendEvent(e, nil, &encode.Record{Time: fixedTime}, ClaimsMessage{Base: event.Info("m"), Msg: "x"})
 		}},
 		{"@timestamp", func() ([]byte, error) {
-			return ecs.AppendEvent(e, nil, &ecs.Record{Time: fixedTime}, ClaimsTimestamp{Base: event.Info("m"), T: fixedTime})
+			return encode.AppendEvent(e, nil, &encode.Record{Time: fixedTime}, ClaimsTimestamp{Base: event.Info("m"), T: fixedTime})
 		}},
 		{"trace.id", func() ([]byte, error) {
-			return ecs.AppendEvent(e, nil, &ecs.Record{Time: fixedTime, Correlation: ecs.Correlation{TraceID: "t"}}, ClaimsTraceID{Base: event.Info("m"), T: "x"})
+			return encode.AppendEvent(e, nil, &encode.Record{Time: fixedTime, Correlation: encode.Correlation{TraceID: "t"}}, ClaimsTraceID{Base: event.Info("m"), T: "x"})
 		}},
 		{"wrong type", func() ([]byte, error) {
-			return ecs.AppendEvent(e, nil, &ecs.Record{Time: fixedTime}, WrongType{Base: event.Info("m"), Status: "x"})
+			return encode.AppendEvent(e, nil, &encode.Record{Time: fixedTime}, WrongType{Base: event.Info("m"), Status: "x"})
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -356,8 +357,8 @@ func TestClaimingLibraryFieldsIsAnErrorNotADuplicate(t *testing.T) {
 }
 
 func TestOverridableAndExtraECSFields(t *testing.T) {
-	e := newEncoder(t, ecs.Config{})
-	m, _ := encode(t, e, ecs.Record{}, KindOverride{Base: event.Info("x"), Kind: "metric", Category: []string{"process"},
+	e := newEncoder(t, encode.Config{})
+	m, _ := encodeLine(t, e, encode.Record{}, KindOverride{Base: event.Info("x"), Kind: "metric", Category: []string{"process"},
 		Start: fixedTime, Duration: 1500 * time.Millisecond, Bytes: 10, IP: "10.0.0.1"})
 	assert.Equal(t, "metric", get(m, "event.kind"))
 	assert.Equal(t, []any{"process"}, get(m, "event.category"))
@@ -371,28 +372,28 @@ type PtrBase struct {
 }
 
 func TestNilEmbeddedBase(t *testing.T) {
-	e := newEncoder(t, ecs.Config{})
-	m, _ := encode(t, e, ecs.Record{}, PtrBase{N: 1})
+	e := newEncoder(t, encode.Config{})
+	m, _ := encodeLine(t, e, encode.Record{}, PtrBase{N: 1})
 	assert.Equal(t, "info", m["log.level"])
 	assert.Equal(t, "PtrBase", m["message"], "an event without a message is named by its type")
 	assert.Equal(t, 1.0, get(m, "Pipelog.PtrBase.N"))
 }
 
 func TestWithFields(t *testing.T) {
-	e := newEncoder(t, ecs.Config{Fields: []ecs.Field{{Key: "cloud.region", Value: "eu-1"}, {Key: "run.id", Value: 7}}})
-	e2, err := e.With(ecs.Field{Key: "trace.id", Value: "x"}, ecs.Field{Key: "cloud.region", Value: "again"},
-		ecs.Field{Key: "http.request.bytes", Value: "not a number"}, ecs.Field{Key: "", Value: 1})
+	e := newEncoder(t, encode.Config{Fields: []encode.Field{{Key: "cloud.region", Value: "eu-1"}, {Key: "run.id", Value: 7}}})
+	e2, err := e.With(encode.Field{Key: "trace.id", Value: "x"}, encode.Field{Key: "cloud.region", Value: "again"},
+		encode.Field{Key: "http.request.bytes", Value: "not a number"}, encode.Field{Key: "", Value: 1})
 	require.Error(t, err)
 	for _, want := range []string{`"trace.id" is written by pipelog`, `"cloud.region"`, `does not fit ECS type long`, "empty key"} {
 		assert.Contains(t, err.Error(), want)
 	}
-	m, _ := encode(t, e2, ecs.Record{Correlation: ecs.Correlation{Labels: []ecs.Label{{Key: "run_id", Value: "ctx wins"}}}}, BadRequestReceived{Base: event.Info("x")})
+	m, _ := encodeLine(t, e2, encode.Record{Correlation: encode.Correlation{Labels: []encode.Label{{Key: "run_id", Value: "ctx wins"}}}}, BadRequestReceived{Base: event.Info("x")})
 	assert.Equal(t, "eu-1", get(m, "cloud.region"))
 	assert.Equal(t, "ctx wins", get(m, "labels.run_id"), "context labels win over fixed ones with the same sanitised key")
 }
 
 func TestTimestampFormat(t *testing.T) {
-	e := newEncoder(t, ecs.Config{})
+	e := newEncoder(t, encode.Config{})
 	for _, tc := range []struct {
 		in   time.Time
 		want string
@@ -405,22 +406,22 @@ func TestTimestampFormat(t *testing.T) {
 		{time.Date(2026, 1, 2, 3, 4, 6, 1000, time.UTC), "2026-01-02T03:04:06.000001Z"},
 		{time.Date(2026, 1, 2, 3, 4, 5, 2000, time.UTC), "2026-01-02T03:04:05.000002Z"}, // back a second
 	} {
-		m, _ := encode(t, e, ecs.Record{Time: tc.in}, BadRequestReceived{Base: event.Info("x")})
+		m, _ := encodeLine(t, e, encode.Record{Time: tc.in}, BadRequestReceived{Base: event.Info("x")})
 		assert.Equal(t, tc.want, m["@timestamp"])
 	}
 }
 
 func TestLevels(t *testing.T) {
-	e := newEncoder(t, ecs.Config{})
+	e := newEncoder(t, encode.Config{})
 	for lvl, want := range map[event.Level]string{event.LevelDebug: "debug", event.LevelInfo: "info", event.LevelWarn: "warn",
 		event.LevelError: "error", event.LevelInfo + 2: "info+2", event.LevelError + 4: "error+4", event.LevelDebug - 2: "debug-2"} {
-		m, _ := encode(t, e, ecs.Record{}, BadRequestReceived{Base: event.Base{Level: lvl, Message: "x"}})
+		m, _ := encodeLine(t, e, encode.Record{}, BadRequestReceived{Base: event.Base{Level: lvl, Message: "x"}})
 		assert.Equal(t, want, m["log.level"])
 	}
 }
 
 func TestEscapingMatchesEncodingJSON(t *testing.T) {
-	e := newEncoder(t, ecs.Config{})
+	e := newEncoder(t, encode.Config{})
 	var all []byte
 	for c := 0; c < 256; c++ {
 		all = append(all, byte(c))
@@ -430,7 +431,7 @@ func TestEscapingMatchesEncodingJSON(t *testing.T) {
 		inputs = append(inputs, "abcdefghijklmnop"[:i%16]+string(all[i])+"qrstuvwx")
 	}
 	for _, in := range inputs {
-		m, _ := encode(t, e, ecs.Record{}, BadRequestReceived{Base: event.Info(in)})
+		m, _ := encodeLine(t, e, encode.Record{}, BadRequestReceived{Base: event.Info(in)})
 		ref, err := json.Marshal(in) // encoding/json: each invalid byte becomes U+FFFD
 		require.NoError(t, err)
 		var want string
@@ -443,15 +444,15 @@ func TestAppendWithoutAllocations(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates on its own")
 	}
-	e := newEncoder(t, ecs.Config{})
+	e := newEncoder(t, encode.Config{})
 	buf := make([]byte, 0, 4096)
-	rec := &ecs.Record{Time: fixedTime, Base: event.Info("m"), Correlation: ecs.Correlation{TraceID: "t",
-		Labels: []ecs.Label{{Key: "a", Value: "b"}}}}
+	rec := &encode.Record{Time: fixedTime, Base: event.Info("m"), Correlation: encode.Correlation{TraceID: "t",
+		Labels: []encode.Label{{Key: "a", Value: "b"}}}}
 	ev := Texts{Base: event.Info("m"), Path: "/x", Label: "origin", Free: "free"}
-	if n := testing.AllocsPerRun(100, func() { buf, _ = ecs.AppendEvent(e, buf[:0], rec, ev) }); n != 0 {
+	if n := testing.AllocsPerRun(100, func() { buf, _ = encode.AppendEvent(e, buf[:0], rec, ev) }); n != 0 {
 		t.Errorf("AppendEvent: %v allocs per line", n)
 	}
-	fields := []ecs.DynamicField{{Path: "url.path", Value: []byte(`"/x"`), Shape: ecs.ShapeString}}
+	fields := []encode.DynamicField{{Path: "url.path", Value: []byte(`"/x"`), Shape: encode.ShapeString}}
 	if n := testing.AllocsPerRun(100, func() { buf = e.AppendDynamic(buf[:0], rec, fields, nil) }); n != 0 {
 		t.Errorf("AppendDynamic: %v allocs per line", n)
 	}

@@ -1,4 +1,4 @@
-package ecs
+package encode
 
 import (
 	"fmt"

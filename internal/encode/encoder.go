@@ -39,7 +39,7 @@
 // appends into caller-owned buffers and does not allocate on the typed-event
 // path, except for values that need reflection (maps, slices other than
 // []string) or methods (String, MarshalJSON) that allocate themselves.
-package ecs
+package encode
 
 import (
 	"strconv"

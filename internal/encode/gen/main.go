@@ -1,13 +1,15 @@
-// Command gen generates ecs/fields_gen.go from the official ECS flat field
-// set (ecs_flat.yml).
+// Command gen generates internal/encode/fields_gen.go from the ECS flat
+// field set kept in the repository (ecs/testdata/ecs_flat.yml).
 //
-// Usage (from the ecs directory):
+// Usage (from internal/encode, as go generate runs it):
 //
-//	go run ./internal/gen [-in testdata/ecs_flat.yml] [-out fields_gen.go] [-version X.Y.Z]
+//	go run ./gen [-in ../../ecs/testdata/ecs_flat.yml] [-out fields_gen.go] [-version X.Y.Z]
 //
 // The ECS version is read from _meta.ecs_version of composable/template.json
 // next to the input file unless -version is given, because ecs_flat.yml does
-// not carry the release version.
+// not carry the release version. To move to a new ECS release, copy its
+// ecs_flat.yml, ecs-logging-spec.json and composable/ into ecs/testdata and
+// run go generate ./...; CI fails when the checked-in file is stale.
 package main
 
 import (
@@ -15,14 +17,14 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/pipelog/pipelog/ecs/internal/ecsflat"
+	"github.com/pipelog/pipelog/internal/ecsflat"
 )
 
 func main() {
-	in := flag.String("in", "testdata/ecs_flat.yml", "path to ecs_flat.yml")
+	in := flag.String("in", "../../ecs/testdata/ecs_flat.yml", "path to ecs_flat.yml")
 	out := flag.String("out", "fields_gen.go", "output Go file")
 	version := flag.String("version", "", "ECS version (default: _meta.ecs_version of composable/template.json next to -in)")
-	pkg := flag.String("pkg", "ecs", "package name of the generated file")
+	pkg := flag.String("pkg", "encode", "package name of the generated file")
 	flag.Parse()
 
 	if err := run(*in, *out, *version, *pkg); err != nil {

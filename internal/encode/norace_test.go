@@ -1,5 +1,5 @@
 //go:build !race
 
-package ecs_test
+package encode_test
 
 const raceEnabled = false

@@ -1,4 +1,4 @@
-package ecs
+package encode
 
 import (
 	"encoding"
@@ -92,10 +92,11 @@ var typeInfos sync.Map
 // ErrInvalidEvent wraps every error about an event type's definition.
 var ErrInvalidEvent = errors.New("ecs: invalid event type")
 
-// Check reports what is wrong with the event type E, or nil. Emit reports
-// the same error through the Logger's error hook the first time it meets E;
-// calling Check in a test or at start-up catches it earlier.
-func Check[E any]() error { return describe(reflect.TypeFor[E]()).err }
+// Check reports what is wrong with the event type t, or nil (ecs.Check).
+func Check(t reflect.Type) error { return describe(t).err }
+
+// FieldType returns the ECS type of the field name and whether it is one.
+func FieldType(name string) (typ string, ok bool) { return fieldType(name) }
 
 func describe(t reflect.Type) *typeInfo {
 	if v, ok := typeInfos.Load(t); ok {

@@ -1,4 +1,4 @@
-package ecs
+package encode
 
 import (
 	"bytes"
@@ -6,10 +6,10 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/pipelog/pipelog/ecs/internal/ecsflat"
+	"github.com/pipelog/pipelog/internal/ecsflat"
 )
 
-const testdataFlat = "testdata/ecs_flat.yml"
+const testdataFlat = "../../ecs/testdata/ecs_flat.yml"
 
 // loadTestdataSchema parses testdata/ecs_flat.yml once per test binary
 // (1.2 MB of YAML: slow under -race).
@@ -65,7 +65,7 @@ func TestFieldsTableMatchesYAML(t *testing.T) {
 // it byte for byte with the checked-in file.
 func TestFieldsGenUpToDate(t *testing.T) {
 	s := loadTestdataSchema(t)
-	want, err := ecsflat.Render(s, "ecs")
+	want, err := ecsflat.Render(s, "encode")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func TestFieldsGenUpToDate(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("fields_gen.go is stale relative to %s; run: cd ecs && go run ./internal/gen", testdataFlat)
+		t.Errorf("fields_gen.go is stale relative to %s; run: go generate ./internal/encode", testdataFlat)
 	}
 }
 
