@@ -6,8 +6,8 @@ import (
 	"unsafe"
 
 	logctx "github.com/pipelog/pipelog/context"
-	"github.com/pipelog/pipelog/internal/encode"
 	"github.com/pipelog/pipelog/event"
+	"github.com/pipelog/pipelog/internal/encode"
 	"github.com/pipelog/pipelog/internal/unsafex"
 )
 

@@ -31,8 +31,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/pipelog/pipelog/internal/encode"
 	"github.com/pipelog/pipelog/event"
+	"github.com/pipelog/pipelog/internal/encode"
 	"github.com/pipelog/pipelog/sink"
 )
 

@@ -9,8 +9,8 @@ import (
 	"unsafe"
 
 	logctx "github.com/pipelog/pipelog/context"
-	"github.com/pipelog/pipelog/internal/encode"
 	"github.com/pipelog/pipelog/event"
+	"github.com/pipelog/pipelog/internal/encode"
 	"github.com/pipelog/pipelog/internal/unsafex"
 )
 
@@ -82,7 +82,7 @@ type slogHandler struct {
 	level  slog.Leveler
 	source bool
 	attrs  *encode.Attrs // WithAttrs and WithGroup, frozen; nil when there are none
-	err    error      // an "err"/"error" attribute from WithAttrs
+	err    error         // an "err"/"error" attribute from WithAttrs
 }
 
 // slogLevel converts a slog level to an event level, clamping it.

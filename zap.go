@@ -11,8 +11,8 @@ import (
 
 	"go.uber.org/zap/zapcore"
 
-	"github.com/pipelog/pipelog/internal/encode"
 	"github.com/pipelog/pipelog/event"
+	"github.com/pipelog/pipelog/internal/encode"
 )
 
 // ZapCore returns a zapcore.Core that writes entries as ECS lines through
@@ -65,7 +65,7 @@ func ZapContext(ctx context.Context) zapcore.Field {
 type zapCore struct {
 	l     *Logger
 	attrs *encode.Attrs // With fields, frozen; nil when there are none
-	err   error      // an error field from With
+	err   error         // an error field from With
 	ctx   context.Context
 	names *zapNames // shared by the cores With derives
 }

@@ -14,9 +14,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/pipelog/pipelog/internal/encode"
 	"github.com/pipelog/pipelog/event"
 	"github.com/pipelog/pipelog/internal/conformance"
+	"github.com/pipelog/pipelog/internal/encode"
 )
 
 var fixedTime = time.Date(2026, 11, 26, 10, 0, 0, 123456789, time.UTC)

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pipelog/pipelog/internal/encode"
 	"github.com/pipelog/pipelog/event"
 	"github.com/pipelog/pipelog/internal/conformance"
+	"github.com/pipelog/pipelog/internal/encode"
 )
 
 type FuzzEvent struct {
