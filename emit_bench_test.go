@@ -42,7 +42,7 @@ func newOrderRejected() OrderRejected {
 func benchLogger(b *testing.B, level event.Level, caller bool) *pipelog.Logger {
 	b.Helper()
 	log, err := pipelog.New(pipelog.Config{Service: "orders-etl", Environment: "prod", Version: "1.4.2",
-		Level: level, Caller: caller, Sinks: []sink.Sink{sink.Writer(io.Discard)}})
+		Level: level, Caller: caller, Sinks: []sink.Sink{sink.NewWriter(io.Discard, sink.WriterConfig{})}})
 	if err != nil {
 		b.Fatal(err)
 	}

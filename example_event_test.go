@@ -27,7 +27,7 @@ func ExampleEmit() {
 		Service:  "orders-etl",
 		Hostname: "worker-1",
 		Now:      exampleNow, // a fixed clock, for the example's output
-		Sinks:    []sink.Sink{sink.Writer(stable{os.Stdout})},
+		Sinks:    []sink.Sink{sink.NewWriter(stable{W: os.Stdout}, sink.WriterConfig{})},
 	})
 	if err != nil {
 		panic(err)
@@ -49,8 +49,8 @@ func ExampleEmit() {
 // local development), and only errors, as ECS JSON, to a second writer
 // (in production: sink.NewFile or sink.NewElasticsearch).
 func ExampleNew_sinks() {
-	console := sink.NewConsole(os.Stdout, sink.ConsoleOptions{Color: sink.ColorNever})
-	errorsOnly := pipelog.MinLevel(sink.Writer(stable{os.Stdout}), event.LevelError)
+	console := sink.NewConsole(os.Stdout, sink.ConsoleConfig{Color: sink.ColorNever})
+	errorsOnly := sink.MinLevel(sink.NewWriter(stable{W: os.Stdout}, sink.WriterConfig{}), event.LevelError)
 	log, err := pipelog.New(pipelog.Config{
 		Service:  "orders-etl",
 		Hostname: "worker-1",

@@ -8,26 +8,16 @@ import (
 	"github.com/pipelog/pipelog/event"
 )
 
-// MiddlewareOption configures Logger.Middleware.
-type MiddlewareOption func(*middlewareConfig)
-
-type middlewareConfig struct {
-	base logctx.MiddlewareOptions
-	skip func(logctx.RequestInfo) bool
-}
-
-// MiddlewareBase sets the options of the underlying logctx.Middleware
-// (RepanicOnPanic, TraceResponse, Route, ClientIP). Its OnComplete, when
-// set, is still called, after the event is written.
-func MiddlewareBase(o logctx.MiddlewareOptions) MiddlewareOption {
-	return func(c *middlewareConfig) { c.base = o }
-}
-
-// MiddlewareSkip makes the middleware write no HTTPRequestCompleted event
-// for requests skip returns true for (health checks, say). Panics are
-// always written.
-func MiddlewareSkip(skip func(logctx.RequestInfo) bool) MiddlewareOption {
-	return func(c *middlewareConfig) { c.skip = skip }
+// MiddlewareConfig configures Logger.Middleware. The zero value is fine.
+type MiddlewareConfig struct {
+	// Base configures the underlying logctx.Middleware (RepanicOnPanic,
+	// TraceResponse, Route, ClientIP). Its OnComplete, when set, is still
+	// called, after the event is written.
+	Base logctx.MiddlewareConfig
+	// Skip makes the middleware write no HTTPRequestCompleted event for
+	// requests it returns true for (health checks, say). Panics are always
+	// written.
+	Skip func(logctx.RequestInfo) bool
 }
 
 // Middleware returns HTTP server middleware: logctx.Middleware (correlation
@@ -44,18 +34,14 @@ func MiddlewareSkip(skip func(logctx.RequestInfo) bool) MiddlewareOption {
 //   - event.HTTPHandlerPanicked when the handler panicked (level error,
 //     error.* with the panic value and the stack at the panic; warn for a
 //     deliberate http.ErrAbortHandler). The middleware then answers 500,
-//     or re-panics with logctx.MiddlewareOptions.RepanicOnPanic.
+//     or re-panics with logctx.MiddlewareConfig.RepanicOnPanic.
 //
 // The event's trace.id, span.id (this hop), transaction.id and
 // http.request.id come from the request context.
-func (l *Logger) Middleware(opts ...MiddlewareOption) func(http.Handler) http.Handler {
-	var cfg middlewareConfig
-	for _, o := range opts {
-		o(&cfg)
-	}
-	mo := cfg.base
+func (l *Logger) Middleware(cfg MiddlewareConfig) func(http.Handler) http.Handler {
+	mo := cfg.Base
 	user := mo.OnComplete
-	skip := cfg.skip
+	skip := cfg.Skip
 	mo.OnComplete = func(info logctx.RequestInfo) {
 		if info.Panic != nil {
 			l.emitPanicked(&info)

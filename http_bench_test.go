@@ -23,7 +23,7 @@ func (w *discardWriter) WriteHeader(int)             {}
 // one HTTPRequestCompleted event encoded and written to io.Discard).
 func BenchmarkMiddleware(b *testing.B) {
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok") })
-	log, err := New(Config{Service: "bench", Sinks: []sink.Sink{sink.Writer(io.Discard)}})
+	log, err := New(Config{Service: "bench", Sinks: []sink.Sink{sink.NewWriter(io.Discard, sink.WriterConfig{})}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -32,8 +32,8 @@ func BenchmarkMiddleware(b *testing.B) {
 		h    http.Handler
 	}{
 		{"bare", handler},
-		{"logctx", logctx.Middleware(logctx.MiddlewareOptions{})(handler)},
-		{"logging", log.Middleware()(handler)},
+		{"logctx", logctx.Middleware(logctx.MiddlewareConfig{})(handler)},
+		{"logging", log.Middleware(MiddlewareConfig{})(handler)},
 	} {
 		for _, incoming := range []bool{false, true} {
 			name := bc.name + "/new-trace"

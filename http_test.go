@@ -17,9 +17,9 @@ func TestMiddlewareCompleted(t *testing.T) {
 		io.WriteString(w, "hello")
 	})
 	var hookCalled bool
-	srv := httptest.NewServer(log.Middleware(MiddlewareBase(logctx.MiddlewareOptions{
+	srv := httptest.NewServer(log.Middleware(MiddlewareConfig{Base: logctx.MiddlewareConfig{
 		OnComplete: func(logctx.RequestInfo) { hookCalled = true },
-	}))(mux))
+	}})(mux))
 	defer srv.Close()
 
 	req, _ := http.NewRequest("GET", srv.URL+"/orders/42?token=secret", nil)
@@ -67,7 +67,7 @@ func TestMiddlewareCompleted(t *testing.T) {
 
 func TestMiddlewarePanic(t *testing.T) {
 	log, mem := newJobLogger(t)
-	h := log.Middleware()(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := log.Middleware(MiddlewareConfig{})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		panic(42)
 	}))
 	rec := httptest.NewRecorder()
@@ -90,7 +90,7 @@ func TestMiddlewarePanic(t *testing.T) {
 
 func TestMiddlewareSkipAndServerError(t *testing.T) {
 	log, mem := newJobLogger(t)
-	h := log.Middleware(MiddlewareSkip(func(i logctx.RequestInfo) bool { return i.Path == "/healthz" }))(
+	h := log.Middleware(MiddlewareConfig{Skip: func(i logctx.RequestInfo) bool { return i.Path == "/healthz" }})(
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path == "/fail" {
 				w.WriteHeader(503)
@@ -106,7 +106,7 @@ func TestMiddlewareSkipAndServerError(t *testing.T) {
 
 func TestTransportSpanParentage(t *testing.T) {
 	log, mem := newJobLogger(t)
-	srv := httptest.NewServer(log.Middleware()(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})))
+	srv := httptest.NewServer(log.Middleware(MiddlewareConfig{})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})))
 	defer srv.Close()
 	ctx := logctx.StartTrace(t.Context())
 	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/x", nil)

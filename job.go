@@ -23,53 +23,51 @@ const (
 	ExitSIGTERM = 143 // interrupted by SIGTERM (128+15)
 )
 
-// Defaults of RunJob's options.
+// Defaults of a Job's durations.
 const (
 	DefaultJobGracePeriod  = 10 * time.Second
 	DefaultJobFlushTimeout = 10 * time.Second
 )
 
-// JobOption configures RunJob.
-type JobOption func(*jobConfig)
+// Job is one batch-job run for RunJob: Name and Run are required, every
+// other field has a documented zero value.
+type Job struct {
+	// Name names the job (Pipelog.<Event>.job, and the default worker).
+	Name string
+	// Run is the job itself; it receives the run's context (see RunJob).
+	Run func(ctx context.Context) error
+
+	// GracePeriod is how long the job may take to return once its context
+	// was cancelled (by a signal or the parent context) before RunJob stops
+	// waiting, reports it abandoned and returns (0: DefaultJobGracePeriod).
+	GracePeriod time.Duration
+	// FlushTimeout is the deadline for flushing and closing the Logger's
+	// sinks after the job ended (0: DefaultJobFlushTimeout).
+	FlushTimeout time.Duration
+	// Signals interrupt the run (nil: SIGINT and SIGTERM). IgnoreSignals
+	// installs no signal handler at all.
+	Signals       []os.Signal
+	IgnoreSignals bool
+	// Worker names the worker (process.thread.name) of the run's events
+	// ("": the job's name).
+	Worker string
+	// Labels are added to every event of the run.
+	Labels []event.Label
+	// RunID is used as the run ID instead of minting one (a scheduler's
+	// execution ID, say). It must be a valid correlation ID
+	// (logctx.ValidID); when it is also a valid W3C trace-id it is the trace
+	// ID too, otherwise a trace ID is minted. An invalid RunID is ignored.
+	RunID string
+}
 
 type jobConfig struct {
 	grace   time.Duration
 	flush   time.Duration
 	signals []os.Signal
 	worker  string
-	labels  []logctx.Label
+	labels  []event.Label
 	runID   string
 }
-
-// WithGracePeriod sets how long a job may take to return once its context
-// was cancelled (by a signal or the parent context) before RunJob stops
-// waiting, reports it abandoned and returns (default DefaultJobGracePeriod).
-func WithGracePeriod(d time.Duration) JobOption { return func(c *jobConfig) { c.grace = d } }
-
-// WithFlushTimeout sets the deadline for flushing and closing the Logger's
-// sinks after the job ended (default DefaultJobFlushTimeout).
-func WithFlushTimeout(d time.Duration) JobOption { return func(c *jobConfig) { c.flush = d } }
-
-// WithSignals replaces the signals that interrupt the run (default SIGINT
-// and SIGTERM). With none, RunJob installs no signal handler.
-func WithSignals(sig ...os.Signal) JobOption {
-	return func(c *jobConfig) { c.signals = append([]os.Signal{}, sig...) }
-}
-
-// WithWorker names the worker (process.thread.name) of the run's events;
-// the default is the job's name.
-func WithWorker(name string) JobOption { return func(c *jobConfig) { c.worker = name } }
-
-// WithJobLabels adds labels to every event of the run.
-func WithJobLabels(labels ...logctx.Label) JobOption {
-	return func(c *jobConfig) { c.labels = append(c.labels, labels...) }
-}
-
-// WithRunID uses id as the run ID instead of minting one (a scheduler's
-// execution ID, say). It must be a valid correlation ID (logctx.ValidID);
-// when it is also a valid W3C trace-id it is the trace ID too, otherwise a
-// trace ID is minted. An invalid id is ignored.
-func WithRunID(id string) JobOption { return func(c *jobConfig) { c.runID = id } }
 
 // testHookSignal, when set by a test, is called with each signal RunJob
 // receives, after it acted on it.
@@ -80,8 +78,12 @@ var testHookSignal func(os.Signal)
 // ExitSIGTERM):
 //
 //	func main() {
-//		log, _ := pipelog.New(pipelog.Config{Service: "orders-etl"})
-//		os.Exit(pipelog.RunJob(context.Background(), log, "import-orders", importOrders))
+//		log, err := pipelog.New(pipelog.Config{Service: "orders-etl"})
+//		if err != nil {
+//			fmt.Fprintln(os.Stderr, err)
+//			os.Exit(pipelog.ExitFailure)
+//		}
+//		os.Exit(pipelog.RunJob(context.Background(), log, pipelog.Job{Name: "import-orders", Run: importOrders}))
 //	}
 //
 // The run:
@@ -101,7 +103,7 @@ var testHookSignal func(os.Signal)
 //   - turns the signals (default SIGINT, SIGTERM) into cancellation of the
 //     job's context, with handlers installed before the job starts and
 //     removed before RunJob returns. A job that has not returned a grace
-//     period (WithGracePeriod) after its context was cancelled is abandoned:
+//     period (Job.GracePeriod) after its context was cancelled is abandoned:
 //     JobInterrupted says so and RunJob returns while the job goroutine is
 //     still running (its later events are dropped, as the Logger is closed).
 //     A second signal stops the waiting at once. The exit code of a signalled
@@ -109,7 +111,7 @@ var testHookSignal func(os.Signal)
 //     work was cut short. The parent context ending is an interruption too,
 //     with ExitFailure.
 //   - always closes log (flushing every sink) within the flush timeout
-//     (WithFlushTimeout) before returning, also after a panic or a signal;
+//     (Job.FlushTimeout) before returning, also after a panic or a signal;
 //     a signal during the flush does not change the exit code, but the
 //     second signal of a run cuts the flush short, and RunJob never waits
 //     past the flush timeout even for a sink that ignores its context.
@@ -118,14 +120,31 @@ var testHookSignal func(os.Signal)
 //
 // job runs on its own goroutine: a panic is recovered only on that
 // goroutine, not on goroutines the job starts.
-func RunJob(ctx context.Context, log *Logger, name string, job func(ctx context.Context) error, opts ...JobOption) (exitCode int) {
-	cfg := jobConfig{grace: DefaultJobGracePeriod, flush: DefaultJobFlushTimeout,
-		signals: []os.Signal{os.Interrupt, syscall.SIGTERM}, worker: name}
-	for _, o := range opts {
-		o(&cfg)
+func RunJob(ctx context.Context, log *Logger, job Job) (exitCode int) {
+	cfg := jobConfig{grace: job.GracePeriod, flush: job.FlushTimeout, signals: job.Signals,
+		worker: job.Worker, labels: job.Labels, runID: job.RunID}
+	name := job.Name
+	if cfg.grace <= 0 {
+		cfg.grace = DefaultJobGracePeriod
+	}
+	if cfg.flush <= 0 {
+		cfg.flush = DefaultJobFlushTimeout
+	}
+	if cfg.signals == nil {
+		cfg.signals = []os.Signal{os.Interrupt, syscall.SIGTERM}
+	}
+	if job.IgnoreSignals {
+		cfg.signals = nil
+	}
+	if cfg.worker == "" {
+		cfg.worker = name
 	}
 	if ctx == nil {
 		ctx = context.Background()
+	}
+	run := job.Run
+	if run == nil {
+		run = func(context.Context) error { return errors.New("pipelog: RunJob: Job.Run is nil") }
 	}
 
 	// Signals first, so that none arriving from here on kills the process.
@@ -159,7 +178,7 @@ func RunJob(ctx context.Context, log *Logger, name string, job func(ctx context.
 			}
 			done <- res
 		}()
-		res.err = job(jobCtx)
+		res.err = run(jobCtx)
 	}()
 
 	var (
@@ -304,7 +323,7 @@ func closeWithin(log *Logger, timeout time.Duration, sigCh chan os.Signal, signa
 		select {
 		case err := <-done:
 			if err != nil {
-				log.core.fail(fmt.Errorf("pipelog: RunJob: closing the logger: %w", err))
+				log.fail(fmt.Errorf("pipelog: RunJob: closing the logger: %w", err))
 			}
 			return
 		case sig := <-sigCh:
@@ -316,7 +335,7 @@ func closeWithin(log *Logger, timeout time.Duration, sigCh chan os.Signal, signa
 				testHookSignal(sig)
 			}
 		case <-hard.C:
-			log.core.fail(fmt.Errorf("pipelog: RunJob: closing the logger: %w", errCloseAbandoned))
+			log.fail(fmt.Errorf("pipelog: RunJob: closing the logger: %w", errCloseAbandoned))
 			return
 		}
 	}

@@ -37,7 +37,7 @@ func signalSeen(t *testing.T) <-chan os.Signal {
 
 func TestRunJobSIGTERM(t *testing.T) {
 	log, mem := newJobLogger(t)
-	code := RunJob(context.Background(), log, "term", func(ctx context.Context) error {
+	code := RunJob(context.Background(), log, Job{Name: "term", Run: func(ctx context.Context) error {
 		Emit(ctx, log, ItemProcessed{Base: event.Info("working")})
 		killSelf(t, syscall.SIGTERM)
 		select {
@@ -47,7 +47,7 @@ func TestRunJobSIGTERM(t *testing.T) {
 			t.Error("SIGTERM did not cancel the job's context")
 			return nil
 		}
-	})
+	}})
 	if code != ExitSIGTERM {
 		t.Fatalf("exit code %d, want %d", code, ExitSIGTERM)
 	}
@@ -65,11 +65,11 @@ func TestRunJobSIGTERM(t *testing.T) {
 
 func TestRunJobSIGINT(t *testing.T) {
 	log, mem := newJobLogger(t)
-	code := RunJob(context.Background(), log, "int", func(ctx context.Context) error {
+	code := RunJob(context.Background(), log, Job{Name: "int", Run: func(ctx context.Context) error {
 		killSelf(t, syscall.SIGINT)
 		<-ctx.Done()
 		return nil // a job that stops cleanly is still reported interrupted
-	})
+	}})
 	if code != ExitSIGINT {
 		t.Fatalf("exit code %d, want %d", code, ExitSIGINT)
 	}
@@ -81,11 +81,11 @@ func TestRunJobIgnoresCancellation(t *testing.T) {
 	release := make(chan struct{})
 	defer close(release)
 	start := time.Now()
-	code := RunJob(context.Background(), log, "stubborn", func(ctx context.Context) error {
+	code := RunJob(context.Background(), log, Job{Name: "stubborn", Run: func(ctx context.Context) error {
 		killSelf(t, syscall.SIGTERM)
 		<-release // ignores ctx
 		return nil
-	}, WithGracePeriod(200*time.Millisecond))
+	}, GracePeriod: 200 * time.Millisecond})
 	if el := time.Since(start); el > 5*time.Second {
 		t.Errorf("RunJob took %v with a 200ms grace period", el)
 	}
@@ -106,13 +106,13 @@ func TestRunJobSecondSignalAbandonsJob(t *testing.T) {
 	log, mem := newJobLogger(t)
 	release := make(chan struct{})
 	defer close(release)
-	code := RunJob(context.Background(), log, "stubborn2", func(ctx context.Context) error {
+	code := RunJob(context.Background(), log, Job{Name: "stubborn2", Run: func(ctx context.Context) error {
 		killSelf(t, syscall.SIGTERM)
 		<-seen // RunJob has it: the next one is not coalesced with it
 		killSelf(t, syscall.SIGINT)
 		<-release
 		return nil
-	}, WithGracePeriod(time.Minute))
+	}, GracePeriod: time.Minute})
 	if code != ExitSIGTERM {
 		t.Fatalf("exit code %d", code)
 	}
@@ -152,8 +152,7 @@ func TestRunJobSIGTERMDuringFlush(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	code := RunJob(context.Background(), log, "flushing", func(ctx context.Context) error { return nil },
-		WithFlushTimeout(300*time.Millisecond))
+	code := RunJob(context.Background(), log, Job{Name: "flushing", Run: func(ctx context.Context) error { return nil }, FlushTimeout: 300 * time.Millisecond})
 	el := time.Since(start)
 	if code != ExitOK {
 		t.Errorf("exit code %d, want 0: the job had finished", code)
@@ -178,12 +177,12 @@ func TestRunJobSecondSIGTERMDuringFlush(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	code := RunJob(context.Background(), log, "flushing2", func(ctx context.Context) error {
+	code := RunJob(context.Background(), log, Job{Name: "flushing2", Run: func(ctx context.Context) error {
 		killSelf(t, syscall.SIGTERM)
 		<-seen
 		<-ctx.Done()
 		return ctx.Err()
-	}, WithFlushTimeout(time.Minute))
+	}, FlushTimeout: time.Minute})
 	if el := time.Since(start); el > 10*time.Second {
 		t.Errorf("RunJob returned after %v; the second signal should cut the 1m flush short", el)
 	}
@@ -208,7 +207,7 @@ func TestRunJobSinkIgnoringDeadline(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	RunJob(context.Background(), log, "deaf", func(ctx context.Context) error { return nil }, WithFlushTimeout(100*time.Millisecond))
+	RunJob(context.Background(), log, Job{Name: "deaf", Run: func(ctx context.Context) error { return nil }, FlushTimeout: 100 * time.Millisecond})
 	if el := time.Since(start); el > 5*time.Second {
 		t.Errorf("RunJob returned after %v", el)
 	}

@@ -120,7 +120,7 @@ func checkRun(t *testing.T, lines []map[string]any, endAction, outcome string, c
 func TestRunJobSuccess(t *testing.T) {
 	log, mem := newJobLogger(t)
 	var seen string
-	code := RunJob(context.Background(), log, "ok-job", func(ctx context.Context) error {
+	code := RunJob(context.Background(), log, Job{Name: "ok-job", Run: func(ctx context.Context) error {
 		seen = logctx.CorrelationID(ctx)
 		v := logctx.From(ctx)
 		if v.TraceID != seen || v.TraceFlags&logctx.FlagSampled == 0 || v.SpanID == "" || v.TransactionID != v.SpanID {
@@ -128,7 +128,7 @@ func TestRunJobSuccess(t *testing.T) {
 		}
 		Emit(ctx, log, ItemProcessed{Base: event.Info("item"), N: 1})
 		return nil
-	}, WithJobLabels(logctx.Label{Key: "tenant", Value: "acme"}))
+	}, Labels: []event.Label{{Key: "tenant", Value: "acme"}}})
 	if code != ExitOK {
 		t.Fatalf("exit code %d", code)
 	}
@@ -154,9 +154,9 @@ var errDB = errors.New("db unreachable")
 
 func TestRunJobFailure(t *testing.T) {
 	log, mem := newJobLogger(t)
-	code := RunJob(context.Background(), log, "fail-job", func(ctx context.Context) error {
+	code := RunJob(context.Background(), log, Job{Name: "fail-job", Run: func(ctx context.Context) error {
 		return errors.Join(fmt.Errorf("load orders: %w", errDB), errors.New("second problem"))
-	})
+	}})
 	if code != ExitFailure {
 		t.Fatalf("exit code %d", code)
 	}
@@ -174,9 +174,9 @@ type notAnError struct{ Code int }
 
 func TestRunJobPanicNonError(t *testing.T) {
 	log, mem := newJobLogger(t)
-	code := RunJob(context.Background(), log, "panic-job", func(ctx context.Context) error {
+	code := RunJob(context.Background(), log, Job{Name: "panic-job", Run: func(ctx context.Context) error {
 		panic(notAnError{Code: 7})
-	})
+	}})
 	if code != ExitPanic {
 		t.Fatalf("exit code %d", code)
 	}
@@ -191,18 +191,18 @@ func TestRunJobPanicNonError(t *testing.T) {
 
 func TestRunJob100kEventsAllDelivered(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "run.ndjson")
-	file, err := sink.File(path, sink.FileOptions{})
+	file, err := sink.NewFile(path, sink.FileConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	log, mem := newJobLogger(t, file)
 	const n = 100_000
-	code := RunJob(context.Background(), log, "bulk", func(ctx context.Context) error {
+	code := RunJob(context.Background(), log, Job{Name: "bulk", Run: func(ctx context.Context) error {
 		for i := range n {
 			Emit(ctx, log, ItemProcessed{Base: event.Debug("item"), N: i})
 		}
 		return nil
-	})
+	}})
 	if code != ExitOK {
 		t.Fatalf("exit code %d", code)
 	}
@@ -233,11 +233,11 @@ func TestRunJob100kEventsAllDelivered(t *testing.T) {
 func TestRunJobParentContextCancelled(t *testing.T) {
 	log, mem := newJobLogger(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	code := RunJob(ctx, log, "parent", func(ctx context.Context) error {
+	code := RunJob(ctx, log, Job{Name: "parent", Run: func(ctx context.Context) error {
 		cancel()
 		<-ctx.Done()
 		return ctx.Err()
-	})
+	}})
 	if code != ExitFailure {
 		t.Fatalf("exit code %d", code)
 	}
@@ -249,8 +249,7 @@ func TestRunJobParentContextCancelled(t *testing.T) {
 
 func TestRunJobRunID(t *testing.T) {
 	log, mem := newJobLogger(t)
-	RunJob(context.Background(), log, "given-id", func(ctx context.Context) error { return nil },
-		WithRunID("sched-42"), WithWorker("w1"), WithSignals())
+	RunJob(context.Background(), log, Job{Name: "given-id", Run: func(ctx context.Context) error { return nil }, RunID: "sched-42", Worker: "w1", IgnoreSignals: true})
 	lines := decodeLines(t, mem)
 	if lineField(lines[0], "Pipelog.JobStarted.run_id") != "sched-42" || lineField(lines[0], "process.thread.name") != "w1" {
 		t.Errorf("start: %v", lines[0])
@@ -264,7 +263,7 @@ func TestRunJobRunID(t *testing.T) {
 
 // Nil loggers are allowed (events are discarded).
 func TestRunJobNilLogger(t *testing.T) {
-	if code := RunJob(context.Background(), nil, "nil", func(context.Context) error { return nil }); code != 0 {
+	if code := RunJob(context.Background(), nil, Job{Name: "nil", Run: func(context.Context) error { return nil }}); code != 0 {
 		t.Fatal(code)
 	}
 }
@@ -277,10 +276,10 @@ func ExampleRunJob() {
 	if err != nil {
 		panic(err)
 	}
-	code := RunJob(context.Background(), log, "import-orders", func(ctx context.Context) error {
+	code := RunJob(context.Background(), log, Job{Name: "import-orders", Run: func(ctx context.Context) error {
 		// ... the job; emit with ctx so events carry the run's trace.id:
 		Emit(ctx, log, ItemProcessed{Base: event.Info("order imported"), N: 1})
 		return nil
-	}, WithGracePeriod(30*time.Second), WithFlushTimeout(5*time.Second))
+	}, GracePeriod: 30 * time.Second, FlushTimeout: 5 * time.Second})
 	os.Exit(code)
 }

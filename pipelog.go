@@ -8,18 +8,30 @@
 //		Tenant string
 //	}
 //
-//	log, err := pipelog.New(pipelog.Config{Service: "orders-etl", Environment: "prod",
-//		Sinks: []sink.Sink{sink.Stdout()}})
+//	log, err := pipelog.New(pipelog.Config{Service: "orders-etl", Environment: "prod"})
+//	if err != nil {
+//		return err
+//	}
 //	defer log.Close(ctx)
 //	pipelog.Emit(ctx, log, BadRequestReceived{Base: event.Error("rejected order"), Path: "/orders", Tenant: "acme"})
 //
 // Emit is a function, not a method, because it is generic: it takes the
-// event by value and reads it in place, so emitting an event allocates
-// nothing. A disabled level returns after one comparison, before any work.
+// event by value (pass the struct, not a pointer to it; a pointer works too,
+// and a nil one writes the type's zero value) and reads it in place, so
+// emitting an event allocates nothing. A disabled level returns after one
+// type lookup and one comparison, before any work.
 //
-// A Logger is safe for concurrent use. Emit never panics because of the
-// event or a sink, and never returns sink errors into business code: they are
-// counted (Stats) and passed to Config.OnError.
+// A Logger is safe for concurrent use, and so is a nil *Logger, which
+// discards everything. Emit never panics because of the event or a sink,
+// and never returns sink errors into business code: they are counted
+// (Stats) and passed to Config.OnError.
+//
+// The root package holds the Logger, Emit, RunJob (batch jobs) and the HTTP
+// middleware and client transport. It imports event, ecs, logctx, sink and
+// the module's internal encoder; the Elasticsearch sink
+// (sink/elasticsearch) and the slog and zap adapters (pipelogslog,
+// pipelogzap) are packages of their own, so a program pays only for what it
+// imports.
 package pipelog
 
 import (
@@ -27,11 +39,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/pipelog/pipelog/event"
+	"github.com/pipelog/pipelog/internal/core"
 	"github.com/pipelog/pipelog/internal/encode"
 	"github.com/pipelog/pipelog/sink"
 )
@@ -49,8 +60,9 @@ type Config struct {
 	// Level is the least severe level written. The zero value is LevelInfo.
 	Level event.Level
 
-	// Sinks receive every line at or above their level (see MinLevel).
-	// Without sinks, the Logger writes to standard output.
+	// Sinks receive every line at or above their level (see sink.MinLevel).
+	// Without sinks, the Logger writes to standard output. A nil sink, or a
+	// nil pointer in a Sink interface, makes New fail.
 	Sinks []sink.Sink
 
 	// Caller adds log.origin.file.name, .file.line and .function (the
@@ -63,7 +75,7 @@ type Config struct {
 	// Fields are written on every line; see With.
 	Fields []Field
 
-	// MaxStringBytes cuts longer strings (0: encode.DefaultMaxStringBytes).
+	// MaxStringBytes cuts longer strings (0: 1 MiB, < 0: never).
 	MaxStringBytes int
 
 	// OnError receives every sink failure and encoding problem. It must not
@@ -75,47 +87,38 @@ type Config struct {
 	Now func() time.Time
 }
 
-// Field is a fixed field for With and Config.Fields: an ECS field name puts
-// the value there (type-checked against ECS), any other key makes it a label.
-type Field = encode.Field
+// Field is a fixed field for With and Config.Fields. An ECS field name puts
+// the value there (type-checked against ECS: string, bool, integer and float
+// types, time.Time, time.Duration, []string); any other key makes it a
+// label (labels.<key>, a string). A later field replaces an earlier one of
+// the same key.
+type Field struct {
+	Key   string
+	Value any
+}
 
 // ErrNoService is returned by New when Config.Service is empty.
 var ErrNoService = errors.New("pipelog: Config.Service is required")
 
-// Logger writes typed events to its sinks. Create one with New; derive ones
-// with fixed fields with With.
+// Logger writes typed events to its sinks. Create one with New; derive
+// loggers with more fixed fields with With. A nil *Logger is valid and
+// discards everything.
 type Logger struct {
-	core *core
-	enc  *encode.Encoder
+	h core.Handle
 }
 
-// core is what a Logger shares with the loggers derived from it.
-type core struct {
-	// Read on every Emit, written almost never.
-	sinks   []leveledSink
-	level   atomic.Int32 // the Logger's configured level
-	floor   event.Level  // the least severe level any sink accepts
-	caller  bool
-	thread  bool
-	closed  atomic.Bool
-	now     func() time.Time
-	onError func(error)
-
-	// Written on every Emit: kept off the cache lines above, which every
-	// core reads, so that concurrent Emits do not invalidate them.
-	_     [64]byte
-	ids   idSource
-	_     [64]byte
-	stats counters
-	_     [64]byte
-
-	closeMu sync.Mutex
-	report  reporter
+func init() {
+	core.LoggerHandle = func(l any) *core.Handle {
+		if lg, _ := l.(*Logger); lg != nil {
+			return &lg.h
+		}
+		return nil
+	}
 }
 
 // New returns a Logger for cfg. A Config.Fields entry that cannot be placed
-// is reported in the error; the Logger is usable nonetheless, and only a
-// missing Service makes it nil.
+// is reported in the error; the Logger is usable nonetheless. A missing
+// Service or a nil sink makes it nil.
 func New(cfg Config) (*Logger, error) {
 	if cfg.Service == "" {
 		return nil, ErrNoService
@@ -125,27 +128,9 @@ func New(cfg Config) (*Logger, error) {
 	}
 	sinks := cfg.Sinks
 	if len(sinks) == 0 {
-		sinks = []sink.Sink{sink.Stdout()}
+		sinks = []sink.Sink{sink.NewWriter(os.Stdout, sink.WriterConfig{})}
 	}
-	c := &core{caller: cfg.Caller, thread: cfg.ThreadID, now: cfg.Now, onError: cfg.OnError}
-	if c.now == nil {
-		c.now = time.Now
-	}
-	c.level.Store(int32(cfg.Level))
-	c.floor = event.LevelError + 100
-	for _, s := range sinks {
-		if s == nil {
-			return nil, errors.New("pipelog: Config.Sinks holds a nil sink")
-		}
-		ls := leveledSink{Sink: s, min: event.Level(-128)}
-		if m, ok := s.(*minLevelSink); ok {
-			ls = leveledSink{Sink: m.Sink, min: m.min}
-		}
-		c.sinks = append(c.sinks, ls)
-		c.floor = min(c.floor, ls.min)
-	}
-	c.ids.init()
-	enc, err := encode.NewEncoder(encode.Config{
+	enc := encode.NewEncoder(encode.Config{
 		ServiceName:        cfg.Service,
 		ServiceVersion:     cfg.Version,
 		ServiceEnvironment: cfg.Environment,
@@ -155,62 +140,106 @@ func New(cfg Config) (*Logger, error) {
 		PID:                os.Getpid(),
 		LoggerName:         cfg.Name,
 		MaxStringBytes:     cfg.MaxStringBytes,
-		Fields:             cfg.Fields,
 	})
+	c, err := core.New(core.Config{Sinks: sinks, Level: cfg.Level, Caller: cfg.Caller, Thread: cfg.ThreadID,
+		Now: cfg.Now, OnError: cfg.OnError, Encoder: enc})
 	if err != nil {
-		err = fmt.Errorf("pipelog: %w", err)
+		return nil, fmt.Errorf("pipelog: %w", err)
 	}
-	return &Logger{core: c, enc: enc}, err
+	fx, err := enc.Fix(nil, encodeFields(cfg.Fields))
+	if err != nil {
+		err = fmt.Errorf("pipelog: Config.Fields: %w", err)
+	}
+	return &Logger{h: core.Handle{C: c, Fixed: fx}}, err
 }
 
-// With returns a Logger that writes fields on every line, sharing l's sinks.
-// A field that cannot be placed is left out and reported to OnError.
+func encodeFields(fields []Field) []encode.Field {
+	if len(fields) == 0 {
+		return nil
+	}
+	out := make([]encode.Field, len(fields))
+	for i, f := range fields {
+		out[i] = encode.Field{Key: f.Key, Value: f.Value}
+	}
+	return out
+}
+
+// With returns a Logger that also writes fields on every line, sharing l's
+// sinks, level and counters. A field that cannot be placed is left out and
+// reported to OnError. Derived loggers share the plans compiled for l, so
+// emitting through one costs what emitting through l does.
 func (l *Logger) With(fields ...Field) *Logger {
 	if l == nil {
 		return nil
 	}
-	enc, err := l.enc.With(fields...)
+	fx, err := l.h.C.Enc.Fix(l.h.Fixed, encodeFields(fields))
 	if err != nil {
-		l.core.fail(fmt.Errorf("pipelog: With: %w", err))
+		l.h.C.Fail(fmt.Errorf("pipelog: With: %w", err))
 	}
-	return &Logger{core: l.core, enc: enc}
+	return &Logger{h: core.Handle{C: l.h.C, Fixed: fx}}
 }
 
 // Enabled reports whether an event at level would be written anywhere.
-func (l *Logger) Enabled(level event.Level) bool {
-	return l != nil && level >= event.Level(l.core.level.Load()) && level >= l.core.floor
+func (l *Logger) Enabled(level event.Level) bool { return l != nil && l.h.C.Enabled(level) }
+
+// Level returns the least severe level written.
+func (l *Logger) Level() event.Level {
+	if l == nil {
+		return event.LevelInfo
+	}
+	return l.h.C.Level()
 }
 
 // SetLevel changes the least severe level written, for l and every Logger
-// derived from it, at run time.
-func (l *Logger) SetLevel(level event.Level) { l.core.level.Store(int32(level)) }
-
-// Flush blocks until every sink has handed on what it was given, or ctx
-// ends. It returns the sinks' errors, joined.
-func (l *Logger) Flush(ctx context.Context) error {
-	var errs []error
-	for _, s := range l.core.sinks {
-		if err := s.Flush(ctx); err != nil {
-			errs = append(errs, err)
-		}
+// derived from it, at run time. It is safe to call concurrently with Emit.
+func (l *Logger) SetLevel(level event.Level) {
+	if l != nil {
+		l.h.C.SetLevel(level)
 	}
-	return errors.Join(errs...)
 }
 
-// Close flushes and closes every sink within ctx's deadline. Events emitted
-// after Close are dropped and counted. Closing twice is a no-op.
-func (l *Logger) Close(ctx context.Context) error {
-	c := l.core
-	c.closeMu.Lock()
-	defer c.closeMu.Unlock()
-	if c.closed.Swap(true) {
+// Flush blocks until every sink has handed on what it was given, or ctx
+// ends. It returns the sinks' errors, joined, each a *sink.WriteError.
+func (l *Logger) Flush(ctx context.Context) error {
+	if l == nil {
 		return nil
 	}
-	var errs []error
-	for _, s := range c.sinks {
-		if err := s.Close(ctx); err != nil {
-			errs = append(errs, err)
-		}
+	return l.h.C.Flush(ctx)
+}
+
+// Close flushes and closes every sink within ctx's deadline and returns
+// what they reported, each a *sink.WriteError. Events emitted after Close
+// are dropped, counted and reported. Later calls return what the first one
+// did. Closing a derived Logger closes the sinks it shares.
+func (l *Logger) Close(ctx context.Context) error {
+	if l == nil {
+		return nil
 	}
-	return errors.Join(errs...)
+	return l.h.C.Close(ctx)
+}
+
+// Stats are a Logger's counters since New, shared with the loggers derived
+// from it.
+type Stats struct {
+	Written    uint64 // events at least one sink took
+	Failed     uint64 // events every sink refused (each refusal is also a SinkError)
+	Dropped    uint64 // events emitted after Close
+	SinkErrors uint64 // failed or panicking sink writes
+	Errors     uint64 // everything reported to OnError
+}
+
+// Stats returns the Logger's counters; all zero for a nil Logger.
+func (l *Logger) Stats() Stats {
+	if l == nil {
+		return Stats{}
+	}
+	s := l.h.C.Stats()
+	return Stats{Written: s.Written, Failed: s.Failed, Dropped: s.Dropped, SinkErrors: s.SinkErrors, Errors: s.Errors}
+}
+
+// fail reports err through the Logger's OnError (or standard error).
+func (l *Logger) fail(err error) {
+	if l != nil {
+		l.h.C.Fail(err)
+	}
 }

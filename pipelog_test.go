@@ -102,7 +102,7 @@ func TestLevels(t *testing.T) {
 	errOnly := &memsink.Sink{}
 	all := &memsink.Sink{}
 	log, _, _ := newLogger(t, pipelog.Config{Level: event.LevelDebug,
-		Sinks: []sink.Sink{all, pipelog.MinLevel(errOnly, event.LevelError)}})
+		Sinks: []sink.Sink{all, sink.MinLevel(errOnly, event.LevelError)}})
 	for _, b := range []event.Base{event.Debug("d"), event.Info("i"), event.Warn("w"), event.Error("e")} {
 		pipelog.Emit(context.Background(), log, BadRequestReceived{Base: b})
 	}
@@ -115,7 +115,7 @@ func TestLevels(t *testing.T) {
 	pipelog.Emit(context.Background(), log, BadRequestReceived{Base: event.Info("dropped")})
 	assert.Len(t, all.Lines(), 4)
 
-	onlyErrors, mem, _ := newLogger(t, pipelog.Config{Sinks: []sink.Sink{pipelog.MinLevel(&memsink.Sink{}, event.LevelError)}})
+	onlyErrors, mem, _ := newLogger(t, pipelog.Config{Sinks: []sink.Sink{sink.MinLevel(&memsink.Sink{}, event.LevelError)}})
 	assert.False(t, onlyErrors.Enabled(event.LevelWarn), "no sink takes warn, so nothing is encoded")
 	_ = mem
 }
@@ -127,7 +127,7 @@ func TestSinkFailureIsReportedNotPanicked(t *testing.T) {
 	pipelog.Emit(context.Background(), log, BadRequestReceived{Base: event.Info("x")})
 	assert.Len(t, good.Lines(), 1, "one failing sink does not stop the others")
 	require.Len(t, *errs, 1)
-	var se *pipelog.SinkError
+	var se *sink.WriteError
 	require.ErrorAs(t, (*errs)[0], &se)
 	assert.Same(t, bad, se.Sink)
 	assert.EqualValues(t, 1, log.Stats().SinkErrors)
@@ -143,7 +143,7 @@ func TestCloseFlushesAndDropsLaterEvents(t *testing.T) {
 	assert.Len(t, mem.Lines(), 1)
 	assert.EqualValues(t, 2, log.Stats().Dropped)
 	require.Len(t, *errs, 1, "dropping after Close is reported once")
-	assert.ErrorIs(t, (*errs)[0], pipelog.ErrClosed)
+	assert.ErrorIs(t, (*errs)[0], sink.ErrClosed)
 }
 
 func TestNilLoggerNilContext(t *testing.T) {

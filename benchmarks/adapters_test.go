@@ -14,6 +14,8 @@ import (
 	"github.com/pipelog/pipelog"
 	logctx "github.com/pipelog/pipelog/context"
 	"github.com/pipelog/pipelog/event"
+	"github.com/pipelog/pipelog/pipelogslog"
+	"github.com/pipelog/pipelog/pipelogzap"
 	"github.com/pipelog/pipelog/sink"
 )
 
@@ -27,7 +29,7 @@ import (
 
 func adpPipelog(b *testing.B) (*pipelog.Logger, context.Context) {
 	log, err := pipelog.New(pipelog.Config{Service: "orders-etl", Environment: "prod", Version: "1.4.2",
-		Level: event.LevelInfo, Sinks: []sink.Sink{sink.Writer(io.Discard)}})
+		Level: event.LevelInfo, Sinks: []sink.Sink{sink.NewWriter(io.Discard, sink.WriterConfig{})}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -58,7 +60,7 @@ func adpZapCall(l *zap.Logger) {
 func adpSlogLoggers(b *testing.B) map[string]*slog.Logger {
 	log, _ := adpPipelog(b)
 	return map[string]*slog.Logger{
-		"pipelog": slog.New(log.SlogHandler(nil)),
+		"pipelog": slog.New(pipelogslog.NewHandler(log, pipelogslog.Config{})),
 		"slog-json": slog.New(slog.NewJSONHandler(io.Discard, nil)).
 			With("service.name", "orders-etl", "service.environment", "prod"),
 	}
@@ -67,7 +69,7 @@ func adpSlogLoggers(b *testing.B) map[string]*slog.Logger {
 func adpZapLoggers(b *testing.B) map[string]*zap.Logger {
 	log, _ := adpPipelog(b)
 	return map[string]*zap.Logger{
-		"pipelog": zap.New(log.ZapCore()),
+		"pipelog": zap.New(pipelogzap.NewCore(log)),
 		"ecszap": zap.New(ecszap.NewCore(ecszap.NewDefaultEncoderConfig(), zapcore.AddSync(io.Discard), zapcore.InfoLevel)).
 			With(zap.String("service.name", "orders-etl"), zap.String("service.environment", "prod")),
 	}
@@ -152,7 +154,7 @@ func BenchmarkSlogHandle(b *testing.B) {
 	_, ctx := adpPipelog(b)
 	log, _ := adpPipelog(b)
 	handlers := map[string]slog.Handler{
-		"pipelog":   log.SlogHandler(nil),
+		"pipelog":   pipelogslog.NewHandler(log, pipelogslog.Config{}),
 		"slog-json": slog.NewJSONHandler(io.Discard, nil).WithAttrs([]slog.Attr{slog.String("service.name", "orders-etl"), slog.String("service.environment", "prod")}),
 	}
 	r := slog.NewRecord(time.Now(), slog.LevelWarn, "order rejected", 0)
@@ -181,7 +183,7 @@ func BenchmarkSlogHandle(b *testing.B) {
 func BenchmarkZapWrite(b *testing.B) {
 	log, _ := adpPipelog(b)
 	cores := map[string]zapcore.Core{
-		"pipelog": log.ZapCore(),
+		"pipelog": pipelogzap.NewCore(log),
 		"ecszap": ecszap.NewCore(ecszap.NewDefaultEncoderConfig(), zapcore.AddSync(io.Discard), zapcore.InfoLevel).
 			With([]zapcore.Field{zap.String("service.name", "orders-etl"), zap.String("service.environment", "prod")}),
 	}

@@ -22,7 +22,7 @@ import (
 	"github.com/elastic/go-elasticsearch/v8"
 	"github.com/elastic/go-elasticsearch/v8/esutil"
 
-	"github.com/pipelog/pipelog/sink"
+	essink "github.com/pipelog/pipelog/sink/elasticsearch"
 )
 
 // bulkDoc is a ~400-byte ECS line, the same for every client.
@@ -119,7 +119,7 @@ func benchPipelog(b *testing.B, gz bool) {
 	fake := &fakeBulk{}
 	srv := httptest.NewServer(fake)
 	defer srv.Close()
-	s, err := sink.NewElasticsearch(sink.ElasticsearchConfig{
+	s, err := essink.New(essink.Config{
 		Addresses:          []string{srv.URL},
 		Dataset:            "bench",
 		Workers:            benchWorkers(),
@@ -258,7 +258,7 @@ func BenchmarkVictoriaLogs(b *testing.B) {
 	query := url.Values{"_time_field": {"@timestamp"}, "_msg_field": {"message"}}
 	for _, gz := range []bool{false, true} {
 		b.Run(fmt.Sprintf("pipelog/gzip=%v", gz), func(b *testing.B) {
-			s, err := sink.NewElasticsearch(sink.ElasticsearchConfig{
+			s, err := essink.New(essink.Config{
 				Addresses:          []string{base},
 				BulkPath:           "/insert/elasticsearch/_bulk",
 				BulkQuery:          query,

@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/pipelog/pipelog"
+	"github.com/pipelog/pipelog/pipelogzap"
 	"github.com/pipelog/pipelog/sink"
 )
 
@@ -55,11 +56,11 @@ func ecszapCore(w *cmpBuf) zapcore.Core {
 
 func pipelogCore(t *testing.T, w *cmpBuf) zapcore.Core {
 	log, err := pipelog.New(pipelog.Config{Service: "orders-etl", Hostname: "h", Level: -128,
-		Now: func() time.Time { return cmpTime }, Sinks: []sink.Sink{sink.Writer(w)}})
+		Now: func() time.Time { return cmpTime }, Sinks: []sink.Sink{sink.NewWriter(w, sink.WriterConfig{})}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return log.ZapCore()
+	return pipelogzap.NewCore(log)
 }
 
 // plainJSONCore is a stock zap JSON core, standing in for any second core

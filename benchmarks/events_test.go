@@ -46,7 +46,7 @@ var errRejected = errors.New("credit limit exceeded")
 
 func pipelogLogger(b *testing.B, level event.Level) (*pipelog.Logger, context.Context) {
 	log, err := pipelog.New(pipelog.Config{Service: "orders-etl", Environment: "prod", Version: "1.4.2",
-		Level: level, Sinks: []sink.Sink{sink.Writer(io.Discard)}})
+		Level: level, Sinks: []sink.Sink{sink.NewWriter(io.Discard, sink.WriterConfig{})}})
 	if err != nil {
 		b.Fatal(err)
 	}

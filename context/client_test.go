@@ -135,7 +135,7 @@ func TestServiceToService(t *testing.T) {
 		parent string
 	}
 	bSeen := make(chan hopSeen, 1)
-	b := httptest.NewServer(Middleware(MiddlewareOptions{})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	b := httptest.NewServer(Middleware(MiddlewareConfig{})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		bSeen <- hopSeen{From(r.Context()), ParentSpanID(r.Context())}
 	})))
 	defer b.Close()
@@ -147,7 +147,7 @@ func TestServiceToService(t *testing.T) {
 	})
 	client := &http.Client{Transport: Transport(spy)}
 	aSeen := make(chan Values, 1)
-	a := httptest.NewServer(Middleware(MiddlewareOptions{})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	a := httptest.NewServer(Middleware(MiddlewareConfig{})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		aSeen <- From(r.Context())
 		req, _ := http.NewRequestWithContext(r.Context(), http.MethodGet, b.URL, nil)
 		resp, err := client.Do(req)

@@ -40,7 +40,7 @@ func ExampleInject() {
 }
 
 func ExampleMiddleware() {
-	mw := logctx.Middleware(logctx.MiddlewareOptions{
+	mw := logctx.Middleware(logctx.MiddlewareConfig{
 		OnComplete: func(i logctx.RequestInfo) {
 			fmt.Println(i.Method, i.Path, i.Status, i.Values.CorrelationID, i.InvalidHeaders)
 		},

@@ -11,8 +11,8 @@ import (
 	"unicode/utf8"
 )
 
-// MiddlewareOptions configures Middleware. The zero value is usable.
-type MiddlewareOptions struct {
+// MiddlewareConfig configures Middleware. The zero value is usable.
+type MiddlewareConfig struct {
 	// OnComplete, when set, is called once per request after the handler
 	// returns (or panics), before a recovered panic is re-raised. The root
 	// pipelog package turns it into a typed request-completed event. It
@@ -39,7 +39,7 @@ type MiddlewareOptions struct {
 	ClientIP func(r *http.Request) string
 }
 
-// RequestInfo describes one completed request, for MiddlewareOptions.OnComplete.
+// RequestInfo describes one completed request, for MiddlewareConfig.OnComplete.
 type RequestInfo struct {
 	// Context is the request context the handler saw: From(Context) gives
 	// the correlation and trace values.
@@ -101,7 +101,7 @@ const MaxUserAgentLen = 1024
 // copy of the header map), so nothing behind the middleware can log them raw.
 //
 // Values already in the request context (worker, labels) are kept.
-func Middleware(opts MiddlewareOptions) func(http.Handler) http.Handler {
+func Middleware(opts MiddlewareConfig) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return &middleware{opts: opts, next: next}
 	}
@@ -114,7 +114,7 @@ type requestState struct {
 }
 
 type middleware struct {
-	opts MiddlewareOptions
+	opts MiddlewareConfig
 	next http.Handler
 }
 

@@ -16,6 +16,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/pipelog/pipelog/event"
 )
 
 // captured is what a test handler saw.
@@ -33,7 +35,7 @@ func captureHandler(out *captured) http.Handler {
 }
 
 // serve runs one request through the middleware in-process.
-func serve(t *testing.T, opts MiddlewareOptions, h http.Handler, req *http.Request) *httptest.ResponseRecorder {
+func serve(t *testing.T, opts MiddlewareConfig, h http.Handler, req *http.Request) *httptest.ResponseRecorder {
 	t.Helper()
 	rec := httptest.NewRecorder()
 	Middleware(opts)(h).ServeHTTP(rec, req)
@@ -43,7 +45,7 @@ func serve(t *testing.T, opts MiddlewareOptions, h http.Handler, req *http.Reque
 func TestMiddlewareMintsWhenAbsent(t *testing.T) {
 	var got captured
 	var info RequestInfo
-	rec := serve(t, MiddlewareOptions{OnComplete: func(i RequestInfo) { info = i }}, captureHandler(&got),
+	rec := serve(t, MiddlewareConfig{OnComplete: func(i RequestInfo) { info = i }}, captureHandler(&got),
 		httptest.NewRequest(http.MethodGet, "/x", nil))
 
 	v := got.values
@@ -62,7 +64,7 @@ func TestMiddlewareMintsWhenAbsent(t *testing.T) {
 
 	// Two requests never share minted IDs.
 	var got2 captured
-	serve(t, MiddlewareOptions{}, captureHandler(&got2), httptest.NewRequest(http.MethodGet, "/x", nil))
+	serve(t, MiddlewareConfig{}, captureHandler(&got2), httptest.NewRequest(http.MethodGet, "/x", nil))
 	assert.NotEqual(t, v.TraceID, got2.values.TraceID)
 }
 
@@ -73,7 +75,7 @@ func TestMiddlewarePropagates(t *testing.T) {
 	req.Header.Set(HeaderTracestate, "rojo=00f067aa0ba902b7")
 	req.Header.Set(HeaderCorrelationID, "order-42")
 	req.Header.Set(HeaderRequestID, "req.7")
-	rec := serve(t, MiddlewareOptions{TraceResponse: true}, captureHandler(&got), req)
+	rec := serve(t, MiddlewareConfig{TraceResponse: true}, captureHandler(&got), req)
 
 	v := got.values
 	assert.Equal(t, tpTraceID, v.TraceID, "same trace")
@@ -112,7 +114,7 @@ func TestMiddlewareHeaderPrecedence(t *testing.T) {
 			}
 			var got captured
 			var info RequestInfo
-			serve(t, MiddlewareOptions{OnComplete: func(i RequestInfo) { info = i }}, captureHandler(&got), req)
+			serve(t, MiddlewareConfig{OnComplete: func(i RequestInfo) { info = i }}, captureHandler(&got), req)
 			if tc.wantTID {
 				assert.Equal(t, got.values.TraceID, got.values.CorrelationID)
 			} else {
@@ -163,7 +165,7 @@ func TestMiddlewareRejectsHostileHeaders(t *testing.T) {
 				seenHeader = r.Header
 				captureHandler(&got).ServeHTTP(w, r)
 			})
-			rec := serve(t, MiddlewareOptions{OnComplete: func(i RequestInfo) { info = i }}, h, req)
+			rec := serve(t, MiddlewareConfig{OnComplete: func(i RequestInfo) { info = i }}, h, req)
 			v := got.values
 
 			assert.ElementsMatch(t, tc.invalid, info.InvalidHeaders)
@@ -222,7 +224,7 @@ func slicesContain(s []string, x string) bool {
 func TestMiddlewareOverTheWire(t *testing.T) {
 	var mu sync.Mutex
 	var infos []RequestInfo
-	srv := httptest.NewServer(Middleware(MiddlewareOptions{OnComplete: func(i RequestInfo) {
+	srv := httptest.NewServer(Middleware(MiddlewareConfig{OnComplete: func(i RequestInfo) {
 		mu.Lock()
 		defer mu.Unlock()
 		infos = append(infos, i)
@@ -270,7 +272,7 @@ func TestMiddlewareRequestInfo(t *testing.T) {
 		_, _ = io.WriteString(w, "hello")
 		_, _ = io.WriteString(w, " world")
 	})
-	srv := httptest.NewServer(Middleware(MiddlewareOptions{OnComplete: func(i RequestInfo) { infos <- i }})(mux))
+	srv := httptest.NewServer(Middleware(MiddlewareConfig{OnComplete: func(i RequestInfo) { infos <- i }})(mux))
 	defer srv.Close()
 
 	req, err := http.NewRequest(http.MethodPost, srv.URL+"/users/7?q=1", strings.NewReader("body"))
@@ -301,7 +303,7 @@ func TestMiddlewareRequestInfo(t *testing.T) {
 
 func TestMiddlewareDefaultStatusAndOptions(t *testing.T) {
 	var info RequestInfo
-	opts := MiddlewareOptions{
+	opts := MiddlewareConfig{
 		OnComplete: func(i RequestInfo) { info = i },
 		Route:      func(*http.Request) string { return "custom" },
 		ClientIP:   func(*http.Request) string { return "203.0.113.9" },
@@ -326,10 +328,10 @@ func TestMiddlewareKeepsContextValues(t *testing.T) {
 			next.ServeHTTP(w, r.WithContext(ctx))
 		})
 	}
-	h := outer(Middleware(MiddlewareOptions{})(captureHandler(&got)))
+	h := outer(Middleware(MiddlewareConfig{})(captureHandler(&got)))
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil))
 	assert.Equal(t, "worker-3", got.values.Worker)
-	assert.Equal(t, []Label{{Key: "tenant", Value: "acme"}}, got.values.Labels)
+	assert.Equal(t, []event.Label{{Key: "tenant", Value: "acme"}}, got.values.Labels)
 	assert.True(t, ValidTraceID(got.values.TraceID))
 }
 
@@ -346,7 +348,7 @@ func TestMiddlewarePanicWrites500(t *testing.T) {
 		t.Run(fmt.Sprintf("hook=%v", withHook), func(t *testing.T) {
 			var info RequestInfo
 			called := false
-			opts := MiddlewareOptions{}
+			opts := MiddlewareConfig{}
 			if withHook {
 				opts.OnComplete = func(i RequestInfo) { info, called = i, true }
 			}
@@ -367,7 +369,7 @@ func TestMiddlewarePanicWrites500(t *testing.T) {
 
 func TestMiddlewarePanicRepanics(t *testing.T) {
 	var info RequestInfo
-	h := Middleware(MiddlewareOptions{RepanicOnPanic: true, OnComplete: func(i RequestInfo) { info = i }})(panickingHandler("kaboom"))
+	h := Middleware(MiddlewareConfig{RepanicOnPanic: true, OnComplete: func(i RequestInfo) { info = i }})(panickingHandler("kaboom"))
 	assert.PanicsWithValue(t, "kaboom", func() {
 		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil))
 	})
@@ -375,11 +377,11 @@ func TestMiddlewarePanicRepanics(t *testing.T) {
 	assert.Contains(t, string(info.Stack), "panicInHandler")
 
 	// Without a hook too.
-	h = Middleware(MiddlewareOptions{RepanicOnPanic: true})(panickingHandler(errors.New("e")))
+	h = Middleware(MiddlewareConfig{RepanicOnPanic: true})(panickingHandler(errors.New("e")))
 	assert.Panics(t, func() { h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil)) })
 
 	// Over the wire, net/http aborts the connection: the client sees an error.
-	srv := httptest.NewUnstartedServer(Middleware(MiddlewareOptions{RepanicOnPanic: true})(panickingHandler("wire")))
+	srv := httptest.NewUnstartedServer(Middleware(MiddlewareConfig{RepanicOnPanic: true})(panickingHandler("wire")))
 	srv.Config.ErrorLog = discardLogger()
 	srv.Start()
 	defer srv.Close()
@@ -392,7 +394,7 @@ func TestMiddlewareErrAbortHandlerAlwaysRepanics(t *testing.T) {
 		t.Run(fmt.Sprintf("repanic=%v", repanic), func(t *testing.T) {
 			for _, withHook := range []bool{true, false} {
 				var info RequestInfo
-				opts := MiddlewareOptions{RepanicOnPanic: repanic}
+				opts := MiddlewareConfig{RepanicOnPanic: repanic}
 				if withHook {
 					opts.OnComplete = func(i RequestInfo) { info = i }
 				}
@@ -413,7 +415,7 @@ func TestMiddlewareErrAbortHandlerAlwaysRepanics(t *testing.T) {
 func TestMiddlewarePanicAfterHeadersAborts(t *testing.T) {
 	for _, withHook := range []bool{true, false} {
 		var info RequestInfo
-		opts := MiddlewareOptions{}
+		opts := MiddlewareConfig{}
 		if withHook {
 			opts.OnComplete = func(i RequestInfo) { info = i }
 		}
@@ -461,7 +463,7 @@ func TestResponseWriterOptionalInterfaces(t *testing.T) {
 		_, _ = brw.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 8\r\nConnection: close\r\n\r\nhijacked")
 		_ = brw.Flush()
 	})
-	srv := httptest.NewServer(Middleware(MiddlewareOptions{OnComplete: func(i RequestInfo) { infos <- i }})(mux))
+	srv := httptest.NewServer(Middleware(MiddlewareConfig{OnComplete: func(i RequestInfo) { infos <- i }})(mux))
 	defer srv.Close()
 
 	get := func(path string) string {
@@ -522,12 +524,12 @@ func BenchmarkMiddleware(b *testing.B) {
 			h.ServeHTTP(w, req)
 		}
 	}
-	hook := MiddlewareOptions{OnComplete: func(RequestInfo) {}}
+	hook := MiddlewareConfig{OnComplete: func(RequestInfo) {}}
 	b.Run("Bare", func(b *testing.B) { run(b, handler, nil) })
-	b.Run("Minting", func(b *testing.B) { run(b, Middleware(MiddlewareOptions{})(handler), nil) })
+	b.Run("Minting", func(b *testing.B) { run(b, Middleware(MiddlewareConfig{})(handler), nil) })
 	b.Run("MintingWithHook", func(b *testing.B) { run(b, Middleware(hook)(handler), nil) })
 	b.Run("Propagating", func(b *testing.B) {
-		run(b, Middleware(MiddlewareOptions{})(handler), map[string]string{
+		run(b, Middleware(MiddlewareConfig{})(handler), map[string]string{
 			HeaderTraceparent: tpValid, HeaderTracestate: "rojo=1", HeaderCorrelationID: "order-42",
 		})
 	})

@@ -63,10 +63,6 @@ import (
 	"github.com/pipelog/pipelog/event"
 )
 
-// Label is one key/value pair written under the ECS "labels" object. It is
-// event.Label, so labels reach the encoder without a copy.
-type Label = event.Label
-
 // Values is everything logctx keeps in a context. The zero value means
 // "nothing set". Treat a Values obtained from From as read-only: its Labels
 // slice is shared with the context it came from.
@@ -79,7 +75,7 @@ type Values struct {
 	TransactionID string
 	RequestID     string
 	Worker        string
-	Labels        []Label
+	Labels        []event.Label
 }
 
 type valuesKey struct{}
@@ -122,7 +118,7 @@ func With(ctx context.Context, v Values) context.Context {
 		ctx = context.Background()
 	}
 	if v.Labels != nil {
-		v.Labels = append([]Label(nil), v.Labels...)
+		v.Labels = append([]event.Label(nil), v.Labels...)
 	}
 	return context.WithValue(ctx, valuesKey{}, &v)
 }
@@ -185,14 +181,14 @@ func Worker(ctx context.Context) string { return From(ctx).Worker }
 // WithLabel returns a copy of ctx with the label key=value added. A label
 // whose key is already present is replaced, so keys stay unique.
 func WithLabel(ctx context.Context, key, value string) context.Context {
-	return WithLabels(ctx, Label{Key: key, Value: value})
+	return WithLabels(ctx, event.Label{Key: key, Value: value})
 }
 
 // WithLabels returns a copy of ctx with labels added; later keys replace
 // earlier ones with the same key.
-func WithLabels(ctx context.Context, labels ...Label) context.Context {
+func WithLabels(ctx context.Context, labels ...event.Label) context.Context {
 	return update(ctx, func(v *Values) {
-		merged := make([]Label, len(v.Labels), len(v.Labels)+len(labels))
+		merged := make([]event.Label, len(v.Labels), len(v.Labels)+len(labels))
 		copy(merged, v.Labels)
 		for _, l := range labels {
 			merged = setLabel(merged, l)
@@ -201,7 +197,7 @@ func WithLabels(ctx context.Context, labels ...Label) context.Context {
 	})
 }
 
-func setLabel(labels []Label, l Label) []Label {
+func setLabel(labels []event.Label, l event.Label) []event.Label {
 	for i := range labels {
 		if labels[i].Key == l.Key {
 			labels[i].Value = l.Value
@@ -212,4 +208,4 @@ func setLabel(labels []Label, l Label) []Label {
 }
 
 // Labels returns the labels in ctx. The slice is shared: do not modify it.
-func Labels(ctx context.Context) []Label { return From(ctx).Labels }
+func Labels(ctx context.Context) []event.Label { return From(ctx).Labels }

@@ -7,6 +7,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/pipelog/pipelog/event"
 )
 
 func otelSpanContext(t testing.TB, traceHex, spanHex string, sampled bool) trace.SpanContext {
@@ -103,7 +105,7 @@ func TestFromOTelCacheCollision(t *testing.T) {
 const otelTraceA = "0af7651916cd43dd8448eb211c80319c"
 
 func TestFromZeroAllocs(t *testing.T) {
-	base := WithLabels(WithWorker(WithCorrelationID(context.Background(), "c-1"), "w"), Label{Key: "a", Value: "b"})
+	base := WithLabels(WithWorker(WithCorrelationID(context.Background(), "c-1"), "w"), event.Label{Key: "a", Value: "b"})
 	withOTel := trace.ContextWithSpanContext(base, otelSpanContext(t, otelTraceA, "b7ad6b7169203331", true))
 	for name, ctx := range map[string]context.Context{"empty": context.Background(), "values": base, "otel": withOTel} {
 		From(ctx) // warm the OTel cache
@@ -115,7 +117,7 @@ func TestFromZeroAllocs(t *testing.T) {
 var sinkValues Values
 
 func BenchmarkFrom(b *testing.B) {
-	base := WithLabels(WithWorker(WithTrace(WithCorrelationID(context.Background(), "c-1"), tpTraceID, tpSpanID), "w"), Label{Key: "a", Value: "b"})
+	base := WithLabels(WithWorker(WithTrace(WithCorrelationID(context.Background(), "c-1"), tpTraceID, tpSpanID), "w"), event.Label{Key: "a", Value: "b"})
 	sc := otelSpanContext(b, otelTraceA, "b7ad6b7169203331", true)
 	cases := []struct {
 		name string

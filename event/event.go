@@ -27,10 +27,14 @@
 // Package event imports only the standard library.
 package event
 
-// Event is what pipelog.Emit accepts: a pointer to a struct embedding Base
-// has this method through the embedding. Users never implement it by hand.
+// Event is what pipelog.Emit accepts: a struct type that embeds Base (by
+// value, or as *Base), or a pointer to one. Its one method is unexported and
+// promoted from Base, so no other type can satisfy it: the compiler rejects
+// anything that is not an event, and pipelog never calls a method of the
+// event's own to reach its fields (it reads them at offsets computed once
+// per type).
 type Event interface {
-	EventBase() *Base
+	pipelogEvent()
 }
 
 // Base carries the fields every event has. Embed it by value.
@@ -47,9 +51,7 @@ type Base struct {
 	Err        error
 }
 
-// EventBase returns b itself; it is how pipelog reaches the Base embedded in
-// any event without reflection.
-func (b *Base) EventBase() *Base { return b }
+func (Base) pipelogEvent() {}
 
 // Debug returns a Base at LevelDebug with msg as its message.
 func Debug(msg string) Base { return Base{Level: LevelDebug, Message: msg} }

@@ -27,8 +27,8 @@ const (
 	ColorNever
 )
 
-// ConsoleOptions configures NewConsole. The zero value is fine.
-type ConsoleOptions struct {
+// ConsoleConfig configures NewConsole. The zero value is fine.
+type ConsoleConfig struct {
 	Color ColorMode
 	// TimeFormat formats @timestamp in local time (default "15:04:05.000").
 	TimeFormat string
@@ -59,7 +59,7 @@ type Console struct {
 }
 
 // NewConsole returns a Console writing to w (nil: standard error).
-func NewConsole(w io.Writer, opts ConsoleOptions) *Console {
+func NewConsole(w io.Writer, opts ConsoleConfig) *Console {
 	if w == nil {
 		w = os.Stderr
 	}

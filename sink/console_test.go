@@ -26,7 +26,7 @@ func consoleTime(t *testing.T, ts, format string) string {
 
 func TestConsoleFormatsTypedEvent(t *testing.T) {
 	var buf bytes.Buffer
-	c := NewConsole(&buf, ConsoleOptions{Color: ColorNever})
+	c := NewConsole(&buf, ConsoleConfig{Color: ColorNever})
 	if err := c.Write([]byte(consoleLine)); err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func TestConsoleFormatsTypedEvent(t *testing.T) {
 
 func TestConsoleAdapterLineAndTimeFormat(t *testing.T) {
 	var buf bytes.Buffer
-	c := NewConsole(&buf, ConsoleOptions{Color: ColorNever, TimeFormat: time.RFC3339})
+	c := NewConsole(&buf, ConsoleConfig{Color: ColorNever, TimeFormat: time.RFC3339})
 	line := `{"@timestamp":"2026-11-26T10:00:00.000000Z","log.level":"info+2","message":"hi","ecs.version":"9.4.0","Pipelog":{"Attrs":{"a":1,"g":{"b":"x"}}}}` + "\n"
 	if err := c.Write([]byte(line)); err != nil {
 		t.Fatal(err)
@@ -54,12 +54,12 @@ func TestConsoleAdapterLineAndTimeFormat(t *testing.T) {
 
 func TestConsoleColor(t *testing.T) {
 	var buf bytes.Buffer
-	c := NewConsole(&buf, ConsoleOptions{Color: ColorAlways})
+	c := NewConsole(&buf, ConsoleConfig{Color: ColorAlways})
 	_ = c.Write([]byte(consoleLine))
 	if !strings.Contains(buf.String(), "\x1b[33mWARN\x1b[0m") {
 		t.Errorf("no coloured level: %q", buf.String())
 	}
-	if NewConsole(&buf, ConsoleOptions{}).color {
+	if NewConsole(&buf, ConsoleConfig{}).color {
 		t.Error("ColorAuto coloured a bytes.Buffer")
 	}
 	f, err := os.CreateTemp(t.TempDir(), "console")
@@ -67,7 +67,7 @@ func TestConsoleColor(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if NewConsole(f, ConsoleOptions{}).color {
+	if NewConsole(f, ConsoleConfig{}).color {
 		t.Error("ColorAuto coloured a regular file")
 	}
 	// /dev/null is a character device, like a terminal: it stands in for one.
@@ -78,21 +78,21 @@ func TestConsoleColor(t *testing.T) {
 	defer dev.Close()
 	t.Setenv("TERM", "xterm")
 	t.Setenv("NO_COLOR", "")
-	if !NewConsole(dev, ConsoleOptions{}).color {
+	if !NewConsole(dev, ConsoleConfig{}).color {
 		t.Error("ColorAuto did not colour a character device")
 	}
 	t.Setenv("NO_COLOR", "1")
-	if NewConsole(dev, ConsoleOptions{}).color {
+	if NewConsole(dev, ConsoleConfig{}).color {
 		t.Error("ColorAuto ignored NO_COLOR")
 	}
-	if NewConsole(dev, ConsoleOptions{Color: ColorNever}).color {
+	if NewConsole(dev, ConsoleConfig{Color: ColorNever}).color {
 		t.Error("ColorNever coloured")
 	}
 }
 
 func TestConsoleEscapesControlCharacters(t *testing.T) {
 	var buf bytes.Buffer
-	c := NewConsole(&buf, ConsoleOptions{Color: ColorNever})
+	c := NewConsole(&buf, ConsoleConfig{Color: ColorNever})
 	line := `{"@timestamp":"2026-11-26T10:00:00.000000Z","log.level":"error","message":"two\nlines \u001b[31mred","ecs.version":"9.4.0","Pipelog":{"Attrs":{"k":"a\u0007b"}}}` + "\n"
 	_ = c.Write([]byte(line))
 	out := buf.String()
@@ -106,7 +106,7 @@ func TestConsoleEscapesControlCharacters(t *testing.T) {
 
 func TestConsoleNonJSONAndClose(t *testing.T) {
 	var buf bytes.Buffer
-	c := NewConsole(&buf, ConsoleOptions{})
+	c := NewConsole(&buf, ConsoleConfig{})
 	_ = c.Write([]byte("not json\n"))
 	if buf.String() != "not json\n" {
 		t.Errorf("got %q", buf.String())
@@ -125,7 +125,7 @@ func TestConsoleNonJSONAndClose(t *testing.T) {
 
 func TestConsoleConcurrentWrites(t *testing.T) {
 	var buf bytes.Buffer
-	c := NewConsole(&buf, ConsoleOptions{Color: ColorNever})
+	c := NewConsole(&buf, ConsoleConfig{Color: ColorNever})
 	done := make(chan struct{})
 	for range 4 {
 		go func() {

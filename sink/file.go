@@ -14,7 +14,7 @@ import (
 	"gopkg.in/natefinch/lumberjack.v2"
 )
 
-// File permissions used by FileSink. New log files (and, because rotation
+// File permissions used by File. New log files (and, because rotation
 // renames them, their backups and compressed backups) are 0640 before the
 // process umask: owner read/write, group read (the usual group of a log
 // shipper), nothing for others. New directories are 0750.
@@ -23,17 +23,17 @@ const (
 	DirMode  os.FileMode = 0o750
 )
 
-// DefaultFileBufferSize is the FileSink buffer size when
-// FileOptions.BufferSize is 0.
+// DefaultFileBufferSize is the File buffer size when
+// FileConfig.BufferSize is 0.
 const DefaultFileBufferSize = 256 << 10
 
 // defaultRotateSizeMB is lumberjack's size limit when only age, backup or
 // compression limits are set.
 const defaultRotateSizeMB = 100
 
-// FileOptions configures a FileSink. The zero value appends to the file,
+// FileConfig configures NewFile. The zero value appends to the file,
 // never rotates, and buffers 256 KiB flushed every second.
-type FileOptions struct {
+type FileConfig struct {
 	// MaxSizeMB rotates the file before a write would make it larger than
 	// this many megabytes (MiB). The current file is renamed to
 	// name-<UTC timestamp>.ext and a new one is started.
@@ -62,11 +62,11 @@ type FileOptions struct {
 
 // rotates reports whether the options need lumberjack. Any of the rotation
 // settings switches it on; MaxSizeMB 0 then means 100 MB.
-func (o FileOptions) rotates() bool {
+func (o FileConfig) rotates() bool {
 	return o.MaxSizeMB > 0 || o.MaxAgeDays > 0 || o.MaxBackups > 0 || o.Compress
 }
 
-// FileSink appends lines to a file, optionally rotating it by size with
+// File appends lines to a file, optionally rotating it by size with
 // gopkg.in/natefinch/lumberjack.v2.
 //
 // Lines are buffered and written in batches of whole lines, so a line is
@@ -77,7 +77,7 @@ func (o FileOptions) rotates() bool {
 //
 // Without rotation options the sink writes straight to an *os.File opened
 // with O_APPEND; with them it writes through a lumberjack.Logger.
-type FileSink struct {
+type File struct {
 	lineWriter
 	path string
 	f    *os.File           // without rotation
@@ -85,11 +85,11 @@ type FileSink struct {
 	done chan struct{}      // closed by Close
 }
 
-var _ Sink = (*FileSink)(nil)
+var _ Sink = (*File)(nil)
 
-// File opens (creating if needed) the file at path for appending. Missing
+// NewFile opens (creating if needed) the file at path for appending. Missing
 // directories are created with DirMode and a new file with FileMode.
-func File(path string, opts FileOptions) (*FileSink, error) {
+func NewFile(path string, opts FileConfig) (*File, error) {
 	if opts.MaxSizeMB < 0 || opts.MaxAgeDays < 0 || opts.MaxBackups < 0 {
 		return nil, fmt.Errorf("sink: file %s: negative rotation limit in %+v", path, opts)
 	}
@@ -101,7 +101,7 @@ func File(path string, opts FileOptions) (*FileSink, error) {
 		return nil, fmt.Errorf("sink: file %s: %w", path, err)
 	}
 
-	s := &FileSink{path: path, done: make(chan struct{})}
+	s := &File{path: path, done: make(chan struct{})}
 	bufSize := opts.BufferSize
 	if bufSize == 0 {
 		bufSize = DefaultFileBufferSize
@@ -149,9 +149,9 @@ func File(path string, opts FileOptions) (*FileSink, error) {
 	return s, nil
 }
 
-// fileWriter writes to the FileSink's current *os.File, which Reopen may
+// fileWriter writes to the File's current *os.File, which Reopen may
 // swap (under the sink's mutex, as every write happens).
-type fileWriter struct{ s *FileSink }
+type fileWriter struct{ s *File }
 
 func (w fileWriter) Write(p []byte) (int, error) { return w.s.f.Write(p) }
 
@@ -160,11 +160,11 @@ func openAppend(path string) (*os.File, error) {
 }
 
 // Path returns the path the sink writes to.
-func (s *FileSink) Path() string { return s.path }
+func (s *File) Path() string { return s.path }
 
 // Write appends one line. A line without its trailing newline gets one.
 // p is not retained.
-func (s *FileSink) Write(p []byte) error {
+func (s *File) Write(p []byte) error {
 	if err := s.write(p); err != nil {
 		return s.wrap(err)
 	}
@@ -172,13 +172,13 @@ func (s *FileSink) Write(p []byte) error {
 }
 
 // Flush writes the buffered lines to the file (the page cache; with
-// FileOptions.Sync it also fsyncs). It returns ctx.Err() without writing if
+// FileConfig.Sync it also fsyncs). It returns ctx.Err() without writing if
 // ctx has ended.
-func (s *FileSink) Flush(ctx context.Context) error { return s.wrap(s.flush(ctx)) }
+func (s *File) Flush(ctx context.Context) error { return s.wrap(s.flush(ctx)) }
 
 // wrap names the file in an error; ErrClosed and context errors are
 // returned as they are.
-func (s *FileSink) wrap(err error) error {
+func (s *File) wrap(err error) error {
 	if err == nil || err == ErrClosed || err == context.Canceled || err == context.DeadlineExceeded {
 		return err
 	}
@@ -189,7 +189,7 @@ func (s *FileSink) wrap(err error) error {
 // could not write. A second Close returns nil. The final flush is attempted
 // even if ctx has ended: it is a local write that cannot be abandoned
 // half-way.
-func (s *FileSink) Close(ctx context.Context) error {
+func (s *File) Close(ctx context.Context) error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -217,7 +217,7 @@ func (s *FileSink) Close(ctx context.Context) error {
 //
 // If the new file cannot be opened the sink keeps writing to the old one
 // and Reopen returns the error.
-func (s *FileSink) Reopen() error {
+func (s *File) Reopen() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -252,7 +252,7 @@ func (s *FileSink) Reopen() error {
 // errors are sent, without blocking, on the returned channel (buffer 1;
 // errors arriving while it is full are dropped); it is closed when the
 // watch stops.
-func (s *FileSink) ReopenOnSignal(ctx context.Context, sig ...os.Signal) <-chan error {
+func (s *File) ReopenOnSignal(ctx context.Context, sig ...os.Signal) <-chan error {
 	if len(sig) == 0 {
 		sig = []os.Signal{syscall.SIGHUP}
 	}
@@ -288,7 +288,7 @@ func (s *FileSink) ReopenOnSignal(ctx context.Context, sig ...os.Signal) <-chan 
 // *os.File, but fsync applies to the file, not the descriptor, so a
 // read-only descriptor on the same path does. Called with mu held, when no
 // rotation can run.
-func (s *FileSink) syncLocked() error {
+func (s *File) syncLocked() error {
 	if s.lj == nil {
 		return s.f.Sync()
 	}

@@ -102,26 +102,26 @@ func benchBaseline(b *testing.B, target string) {
 	})
 }
 
-// BenchmarkFileSink writes the same line through FileSink: "direct" is the
+// BenchmarkFile writes the same line through File: "direct" is the
 // default (no rotation: *os.File), "rotate" goes through lumberjack with
 // its usual 100 MB size limit and one backup, so it rotates every ~290k
 // lines (disk use stays under 200 MB);
 // "devnull" is direct mode on /dev/null (see BenchmarkBaselineBufio).
-func BenchmarkFileSink(b *testing.B) {
+func BenchmarkFile(b *testing.B) {
 	modes := []struct {
 		name   string
 		target string
-		opts   FileOptions
+		opts   FileConfig
 	}{
-		{"direct", "file", FileOptions{}},
-		{"rotate", "file", FileOptions{MaxSizeMB: 100, MaxBackups: 1}},
-		{"devnull", "devnull", FileOptions{}},
+		{"direct", "file", FileConfig{}},
+		{"rotate", "file", FileConfig{MaxSizeMB: 100, MaxBackups: 1}},
+		{"devnull", "devnull", FileConfig{}},
 	}
 	for _, m := range modes {
 		b.Run(m.name+"/serial", func(b *testing.B) {
 			path, truncate := benchTarget(b, m.target)
 			truncate = truncate && !m.opts.rotates() // lumberjack bounds disk itself
-			s, err := File(path, m.opts)
+			s, err := NewFile(path, m.opts)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -145,7 +145,7 @@ func BenchmarkFileSink(b *testing.B) {
 		b.Run(m.name+"/parallel", func(b *testing.B) {
 			path, truncate := benchTarget(b, m.target)
 			truncate = truncate && !m.opts.rotates()
-			s, err := File(path, m.opts)
+			s, err := NewFile(path, m.opts)
 			if err != nil {
 				b.Fatal(err)
 			}

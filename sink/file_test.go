@@ -39,11 +39,11 @@ func readFile(t *testing.T, path string) string {
 
 var fileModeCases = []struct {
 	name string
-	opts FileOptions
+	opts FileConfig
 }{
-	{name: "direct", opts: FileOptions{}},
-	{name: "direct unbuffered", opts: FileOptions{BufferSize: -1}},
-	{name: "lumberjack", opts: FileOptions{MaxSizeMB: 1, MaxBackups: 2}},
+	{name: "direct", opts: FileConfig{}},
+	{name: "direct unbuffered", opts: FileConfig{BufferSize: -1}},
+	{name: "lumberjack", opts: FileConfig{MaxSizeMB: 1, MaxBackups: 2}},
 }
 
 func TestFileCreatesWithRestrictedModes(t *testing.T) {
@@ -51,7 +51,7 @@ func TestFileCreatesWithRestrictedModes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			root := t.TempDir()
 			path := filepath.Join(root, "a", "b", "app.ndjson")
-			s, err := File(path, tc.opts)
+			s, err := NewFile(path, tc.opts)
 			require.NoError(t, err)
 			require.NoError(t, s.Write([]byte(`{"message":"hi"}`+"\n")))
 			require.NoError(t, s.Close(context.Background()))
@@ -69,7 +69,7 @@ func TestFileAppendsToExisting(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "app.ndjson")
 			require.NoError(t, os.WriteFile(path, []byte("old\n"), 0o600))
-			s, err := File(path, tc.opts)
+			s, err := NewFile(path, tc.opts)
 			require.NoError(t, err)
 			require.NoError(t, s.Write([]byte("new\n")))
 			require.NoError(t, s.Close(context.Background()))
@@ -83,15 +83,15 @@ func TestFileConcurrentWritersWholeLines(t *testing.T) {
 	const goroutines, perG = 8, 500
 	for _, tc := range []struct {
 		name string
-		opts FileOptions
+		opts FileConfig
 	}{
-		{name: "direct buffered", opts: FileOptions{BufferSize: 4096, FlushInterval: time.Millisecond}},
-		{name: "direct unbuffered", opts: FileOptions{BufferSize: -1}},
-		{name: "lumberjack", opts: FileOptions{MaxSizeMB: 10, BufferSize: 4096}},
+		{name: "direct buffered", opts: FileConfig{BufferSize: 4096, FlushInterval: time.Millisecond}},
+		{name: "direct unbuffered", opts: FileConfig{BufferSize: -1}},
+		{name: "lumberjack", opts: FileConfig{MaxSizeMB: 10, BufferSize: 4096}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "app.ndjson")
-			s, err := File(path, tc.opts)
+			s, err := NewFile(path, tc.opts)
 			require.NoError(t, err)
 			var wg sync.WaitGroup
 			for g := range goroutines {
@@ -172,7 +172,7 @@ func TestFileRotationBySize(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			path := filepath.Join(dir, "app.ndjson")
-			s, err := File(path, FileOptions{
+			s, err := NewFile(path, FileConfig{
 				MaxSizeMB: 1, MaxBackups: 2, Compress: tc.compress,
 				BufferSize: tc.bufSize, FlushInterval: -1,
 			})
@@ -252,7 +252,7 @@ func TestFileReopenAfterRename(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			path := filepath.Join(dir, "app.ndjson")
-			s, err := File(path, tc.opts)
+			s, err := NewFile(path, tc.opts)
 			require.NoError(t, err)
 			require.NoError(t, s.Write([]byte("before\n")))
 			require.NoError(t, s.Flush(context.Background()))
@@ -273,7 +273,7 @@ func TestFileReopenAfterRename(t *testing.T) {
 func TestFileReopenOnSignal(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "app.ndjson")
-	s, err := File(path, FileOptions{})
+	s, err := NewFile(path, FileConfig{})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := s.ReopenOnSignal(ctx, syscall.SIGHUP)
@@ -302,7 +302,7 @@ func TestFileClosed(t *testing.T) {
 	for _, tc := range fileModeCases {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "app.ndjson")
-			s, err := File(path, tc.opts)
+			s, err := NewFile(path, tc.opts)
 			require.NoError(t, err)
 			errc := s.ReopenOnSignal(context.Background(), syscall.SIGHUP)
 			require.NoError(t, s.Write([]byte("a\n")))
@@ -320,7 +320,7 @@ func TestFileClosed(t *testing.T) {
 
 func TestFileFlushCancelledContext(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "app.ndjson")
-	s, err := File(path, FileOptions{FlushInterval: -1})
+	s, err := NewFile(path, FileConfig{FlushInterval: -1})
 	require.NoError(t, err)
 	require.NoError(t, s.Write([]byte("a\n")))
 
@@ -337,18 +337,18 @@ func TestFileFlushCancelledContext(t *testing.T) {
 func TestFileBuffering(t *testing.T) {
 	for _, tc := range []struct {
 		name        string
-		opts        FileOptions
+		opts        FileConfig
 		visibleNow  bool // visible without Flush
 		visibleSoon bool // visible through the flush interval
 	}{
-		{name: "default buffer, interval", opts: FileOptions{FlushInterval: 5 * time.Millisecond}, visibleSoon: true},
-		{name: "no interval", opts: FileOptions{FlushInterval: -1}},
-		{name: "unbuffered", opts: FileOptions{BufferSize: -1}, visibleNow: true},
-		{name: "lumberjack unbuffered", opts: FileOptions{MaxSizeMB: 1, BufferSize: -1}, visibleNow: true},
+		{name: "default buffer, interval", opts: FileConfig{FlushInterval: 5 * time.Millisecond}, visibleSoon: true},
+		{name: "no interval", opts: FileConfig{FlushInterval: -1}},
+		{name: "unbuffered", opts: FileConfig{BufferSize: -1}, visibleNow: true},
+		{name: "lumberjack unbuffered", opts: FileConfig{MaxSizeMB: 1, BufferSize: -1}, visibleNow: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "app.ndjson")
-			s, err := File(path, tc.opts)
+			s, err := NewFile(path, tc.opts)
 			require.NoError(t, err)
 			require.NoError(t, s.Write([]byte("line\n")))
 			switch {
@@ -374,7 +374,7 @@ func TestFileSync(t *testing.T) {
 			opts := tc.opts
 			opts.Sync = true
 			path := filepath.Join(t.TempDir(), "app.ndjson")
-			s, err := File(path, opts)
+			s, err := NewFile(path, opts)
 			require.NoError(t, err)
 			require.NoError(t, s.Flush(context.Background()))
 			require.NoError(t, s.Write([]byte("a\n")))
@@ -387,7 +387,7 @@ func TestFileSync(t *testing.T) {
 
 func TestFileLineLongerThanBuffer(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "app.ndjson")
-	s, err := File(path, FileOptions{BufferSize: 64, FlushInterval: -1})
+	s, err := NewFile(path, FileConfig{BufferSize: 64, FlushInterval: -1})
 	require.NoError(t, err)
 	long := append(bytes.Repeat([]byte("z"), 200), '\n')
 	require.NoError(t, s.Write([]byte("short\n")))
@@ -398,11 +398,11 @@ func TestFileLineLongerThanBuffer(t *testing.T) {
 
 func TestFileErrors(t *testing.T) {
 	dir := t.TempDir()
-	_, err := File(filepath.Join(dir, "x.ndjson"), FileOptions{MaxSizeMB: -1})
+	_, err := NewFile(filepath.Join(dir, "x.ndjson"), FileConfig{MaxSizeMB: -1})
 	require.Error(t, err)
 
 	blocker := filepath.Join(dir, "file")
 	require.NoError(t, os.WriteFile(blocker, nil, 0o600))
-	_, err = File(filepath.Join(blocker, "x.ndjson"), FileOptions{})
+	_, err = NewFile(filepath.Join(blocker, "x.ndjson"), FileConfig{})
 	require.Error(t, err, "parent is a file")
 }

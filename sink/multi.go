@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+
+	"github.com/pipelog/pipelog/event"
 )
 
 // MemberError is the error of one sink inside a Multi: it says which sink
@@ -26,6 +28,7 @@ func (e *MemberError) Unwrap() error { return e.Err }
 type multiSink struct {
 	sinks  []Sink
 	index  []int // position of sinks[i] in the Multi call (nil sinks are dropped)
+	level  event.Level
 	closed atomic.Bool
 }
 
@@ -36,16 +39,40 @@ type multiSink struct {
 // each with the same ctx, so a slow sink does not use up the others' time.
 // Nil sinks are ignored.
 //
+// Entries reach each member as a Logger would hand them (WriteEntry for an
+// EntryWriter, Write otherwise, nothing below a Leveled member's level), so
+// MinLevel works inside a Multi and around one.
+//
 // Write is synchronous: a sink that blocks in Write delays the others.
 func Multi(sinks ...Sink) Sink {
-	m := &multiSink{}
+	m := &multiSink{level: 127}
 	for i, s := range sinks {
 		if s != nil {
 			m.sinks = append(m.sinks, s)
 			m.index = append(m.index, i)
+			m.level = min(m.level, LevelOf(s))
 		}
 	}
+	if len(m.sinks) == 0 {
+		m.level = LevelAll
+	}
 	return m
+}
+
+// Level is the least severe level any member takes.
+func (m *multiSink) Level() event.Level { return m.level }
+
+func (m *multiSink) WriteEntry(e *Entry) error {
+	if m.closed.Load() {
+		return ErrClosed
+	}
+	var errs []error
+	for i, s := range m.sinks {
+		if err := WriteTo(s, e); err != nil {
+			errs = append(errs, &MemberError{Index: m.index[i], Sink: s, Err: err})
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func (m *multiSink) Write(p []byte) error {

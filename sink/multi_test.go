@@ -154,7 +154,7 @@ func TestMultiEmpty(t *testing.T) {
 func TestMultiOfRealSinks(t *testing.T) {
 	w1, w2 := &recWriter{}, &recWriter{fail: func([]byte) (int, error) { return 0, errors.New("pipe gone") }}
 	w3 := &recWriter{}
-	m := Multi(Writer(w1), Writer(w2), BufferedWriter(w3, 1024))
+	m := Multi(NewWriter(w1, WriterConfig{}), NewWriter(w2, WriterConfig{}), NewWriter(w3, WriterConfig{BufferSize: 1024}))
 	var wg sync.WaitGroup
 	for g := range 4 {
 		wg.Go(func() {

@@ -5,13 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sync"
 	"syscall"
 	"time"
 )
 
-// DefaultFlushInterval is how often a buffered WriterSink or FileSink hands
+// DefaultFlushInterval is how often a buffered Writer or File hands
 // its pending lines on when nobody calls Flush, unless configured otherwise.
 const DefaultFlushInterval = time.Second
 
@@ -19,7 +18,7 @@ const DefaultFlushInterval = time.Second
 // lack their trailing newline.
 const maxScratch = 64 << 10
 
-// lineWriter is the synchronous core shared by WriterSink and FileSink. It
+// lineWriter is the synchronous core shared by Writer and File. It
 // writes whole lines only: every Write on the underlying writer carries one
 // or more complete, newline-terminated lines, never part of one, so a
 // concurrent reader (a tailing shipper such as Filebeat) or a rotation
@@ -200,84 +199,59 @@ func writeFull(w io.Writer, p []byte) (int, error) {
 	return n, err
 }
 
-// WriterSink writes lines to an io.Writer. Unbuffered (Writer, Stdout,
-// Stderr) it makes exactly one Write call per line; buffered
-// (BufferedWriter) it makes one Write per batch of whole lines. A mutex
-// serialises writers, so concurrent lines never interleave.
+// Writer is a sink that writes lines to an io.Writer. Unbuffered (the zero
+// WriterConfig) it makes exactly one Write call per line; buffered
+// (WriterConfig.BufferSize > 0) it makes one Write per batch of whole lines.
+// A mutex serialises writers, so concurrent lines never interleave.
 //
-// A WriterSink never closes the io.Writer it was given: Close flushes and
-// stops accepting lines, the owner of w closes it.
-type WriterSink struct {
+// A Writer never closes the io.Writer it was given: Close flushes and stops
+// accepting lines, the owner of w closes it.
+type Writer struct {
 	lineWriter
 }
 
-var _ Sink = (*WriterSink)(nil)
+var _ Sink = (*Writer)(nil)
 
-// WriterOption configures a WriterSink.
-type WriterOption func(*writerConfig)
-
-type writerConfig struct {
-	sync     bool
-	interval time.Duration
+// WriterConfig configures NewWriter. The zero value is an unbuffered writer.
+type WriterConfig struct {
+	// BufferSize, when > 0, collects whole lines in a buffer of that many
+	// bytes, written when full, on Flush and Close, and every
+	// FlushInterval. A line longer than the buffer is written directly.
+	BufferSize int
+	// FlushInterval is how often a buffered Writer writes pending lines by
+	// itself: 0 means DefaultFlushInterval, < 0 never (lines then wait for
+	// Flush, Close or a full buffer). Unbuffered writers ignore it.
+	FlushInterval time.Duration
+	// Sync makes Flush and Close call w.Sync() when w has a Sync() error
+	// method (an *os.File does). EINVAL and ENOTSUP, which fsync returns on
+	// pipes, terminals and sockets, are ignored. Off by default: fsync on
+	// every Flush is slow, and most destinations are pipes.
+	Sync bool
 }
 
-// WithSync makes Flush and Close call w.Sync() when w has a Sync() error
-// method (an *os.File does). EINVAL and ENOTSUP, which fsync returns on
-// pipes, terminals and sockets, are ignored. Off by default: fsync on every
-// Flush is slow, and most destinations are pipes.
-func WithSync() WriterOption {
-	return func(c *writerConfig) { c.sync = true }
-}
-
-// WithFlushInterval sets how often a BufferedWriter hands pending lines on
-// by itself (DefaultFlushInterval when not set). d <= 0 disables the
-// background flush: lines then wait for Flush, Close or a full buffer. It
-// has no effect on an unbuffered WriterSink.
-func WithFlushInterval(d time.Duration) WriterOption {
-	return func(c *writerConfig) { c.interval = d }
-}
-
-// Writer returns an unbuffered sink that makes one w.Write call per line.
-func Writer(w io.Writer, opts ...WriterOption) *WriterSink {
-	return newWriterSink(w, 0, opts)
-}
-
-// BufferedWriter returns a sink that collects whole lines in a buffer of
-// size bytes and writes them to w when the buffer is full, on Flush and
-// Close, and every flush interval (see WithFlushInterval). A line longer
-// than the buffer is written directly. size <= 0 gives an unbuffered sink.
-func BufferedWriter(w io.Writer, size int, opts ...WriterOption) *WriterSink {
-	return newWriterSink(w, size, opts)
-}
-
-// Stdout returns an unbuffered sink writing to os.Stdout.
-func Stdout(opts ...WriterOption) *WriterSink { return Writer(os.Stdout, opts...) }
-
-// Stderr returns an unbuffered sink writing to os.Stderr.
-func Stderr(opts ...WriterOption) *WriterSink { return Writer(os.Stderr, opts...) }
-
-func newWriterSink(w io.Writer, size int, opts []WriterOption) *WriterSink {
-	cfg := writerConfig{interval: DefaultFlushInterval}
-	for _, o := range opts {
-		o(&cfg)
+// NewWriter returns a sink writing lines to w (os.Stdout, say).
+func NewWriter(w io.Writer, cfg WriterConfig) *Writer {
+	interval := cfg.FlushInterval
+	if interval == 0 {
+		interval = DefaultFlushInterval
 	}
-	s := &WriterSink{}
-	if cfg.sync {
+	s := &Writer{}
+	if cfg.Sync {
 		if sy, ok := w.(interface{ Sync() error }); ok {
 			s.syncFn = func() error { return ignoreSyncUnsupported(sy.Sync()) }
 		}
 	}
-	s.init(w, size, cfg.interval)
+	s.init(w, max(cfg.BufferSize, 0), interval)
 	return s
 }
 
 // Write writes one line. A line without its trailing newline gets one.
 // p is not retained.
-func (s *WriterSink) Write(p []byte) error { return s.write(p) }
+func (s *Writer) Write(p []byte) error { return s.write(p) }
 
 // Flush writes the buffered lines to the writer (and syncs it with
 // WithSync). It returns ctx.Err() without writing if ctx has ended.
-func (s *WriterSink) Flush(ctx context.Context) error { return s.flush(ctx) }
+func (s *Writer) Flush(ctx context.Context) error { return s.flush(ctx) }
 
 // Close flushes the buffered lines and stops accepting new ones. Lines it
 // could not write are reported in the error. It does not close the
@@ -285,7 +259,7 @@ func (s *WriterSink) Flush(ctx context.Context) error { return s.flush(ctx) }
 //
 // The final flush is attempted even if ctx has ended: it is a local,
 // synchronous write that cannot be abandoned half-way.
-func (s *WriterSink) Close(ctx context.Context) error {
+func (s *Writer) Close(ctx context.Context) error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()

@@ -77,7 +77,7 @@ func TestWriterConcurrentWholeLines(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := &recWriter{}
-			s := BufferedWriter(w, tc.size, WithFlushInterval(time.Millisecond))
+			s := NewWriter(w, WriterConfig{BufferSize: tc.size, FlushInterval: time.Millisecond})
 			var wg sync.WaitGroup
 			for g := range goroutines {
 				wg.Go(func() {
@@ -116,7 +116,7 @@ func TestWriterConcurrentWholeLines(t *testing.T) {
 
 func TestWriterBuffering(t *testing.T) {
 	w := &recWriter{}
-	s := BufferedWriter(w, 100, WithFlushInterval(0))
+	s := NewWriter(w, WriterConfig{BufferSize: 100, FlushInterval: -1})
 	line := []byte(strings.Repeat("a", 39) + "\n") // 40 bytes
 
 	require.NoError(t, s.Write(line))
@@ -149,7 +149,7 @@ func TestWriterAddsMissingNewline(t *testing.T) {
 	for _, size := range []int{0, 8, 1024} {
 		t.Run(fmt.Sprint("size=", size), func(t *testing.T) {
 			w := &recWriter{}
-			s := BufferedWriter(w, size)
+			s := NewWriter(w, WriterConfig{BufferSize: size})
 			require.NoError(t, s.Write([]byte(`{"a":1}`)))
 			require.NoError(t, s.Write([]byte(`{"b":2}`+"\n")))
 			require.NoError(t, s.Close(context.Background()))
@@ -161,7 +161,7 @@ func TestWriterAddsMissingNewline(t *testing.T) {
 
 func TestWriterDoesNotRetainInput(t *testing.T) {
 	w := &recWriter{}
-	s := BufferedWriter(w, 1024)
+	s := NewWriter(w, WriterConfig{BufferSize: 1024})
 	p := []byte("first\n")
 	require.NoError(t, s.Write(p))
 	copy(p, "XXXXX\n")
@@ -175,7 +175,7 @@ func TestWriterShortWrite(t *testing.T) {
 	short := func(p []byte) (int, error) { return len(p) - 1, nil }
 	for _, size := range []int{0, 1024} {
 		t.Run(fmt.Sprint("size=", size), func(t *testing.T) {
-			s := BufferedWriter(&recWriter{fail: short}, size)
+			s := NewWriter(&recWriter{fail: short}, WriterConfig{BufferSize: size})
 			err := s.Write([]byte("line\n"))
 			if size > 0 {
 				require.NoError(t, err)
@@ -198,7 +198,7 @@ func TestWriterRetriesAfterFailedFlush(t *testing.T) {
 		}
 		return len(p), nil
 	}
-	s := BufferedWriter(w, 1024, WithFlushInterval(0))
+	s := NewWriter(w, WriterConfig{BufferSize: 1024, FlushInterval: -1})
 	require.NoError(t, s.Write([]byte("one\n")))
 	require.NoError(t, s.Write([]byte("two\n")))
 	require.ErrorIs(t, s.Flush(context.Background()), boom)
@@ -213,7 +213,7 @@ func TestWriterRetriesAfterFailedFlush(t *testing.T) {
 func TestWriterCloseReportsUndelivered(t *testing.T) {
 	boom := errors.New("disk on fire")
 	w := &recWriter{fail: func([]byte) (int, error) { return 0, boom }}
-	s := BufferedWriter(w, 1024)
+	s := NewWriter(w, WriterConfig{BufferSize: 1024})
 	require.NoError(t, s.Write([]byte("lost\n")))
 	err := s.Close(context.Background())
 	require.ErrorIs(t, err, boom)
@@ -224,7 +224,7 @@ func TestWriterClosed(t *testing.T) {
 	for _, size := range []int{0, 1024} {
 		t.Run(fmt.Sprint("size=", size), func(t *testing.T) {
 			w := &recWriter{}
-			s := BufferedWriter(w, size)
+			s := NewWriter(w, WriterConfig{BufferSize: size})
 			require.NoError(t, s.Write([]byte("a\n")))
 			require.NoError(t, s.Close(context.Background()))
 			require.NoError(t, s.Close(context.Background()), "second Close")
@@ -238,7 +238,7 @@ func TestWriterClosed(t *testing.T) {
 
 func TestWriterFlushCancelledContext(t *testing.T) {
 	w := &recWriter{}
-	s := BufferedWriter(w, 1024, WithFlushInterval(0))
+	s := NewWriter(w, WriterConfig{BufferSize: 1024, FlushInterval: -1})
 	require.NoError(t, s.Write([]byte("a\n")))
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -255,7 +255,7 @@ func TestWriterFlushCancelledContext(t *testing.T) {
 
 func TestWriterFlushInterval(t *testing.T) {
 	w := &recWriter{}
-	s := BufferedWriter(w, 1024, WithFlushInterval(5*time.Millisecond))
+	s := NewWriter(w, WriterConfig{BufferSize: 1024, FlushInterval: 5 * time.Millisecond})
 	require.NoError(t, s.Write([]byte("tick\n")))
 	require.Eventually(t, func() bool {
 		_, all := w.snapshot()
@@ -267,20 +267,20 @@ func TestWriterFlushInterval(t *testing.T) {
 func TestWriterSync(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
-		opts      []WriterOption
+		cfg       WriterConfig
 		syncErr   error
 		wantSyncs int
 		wantErr   error
 	}{
 		{name: "off by default", wantSyncs: 0},
-		{name: "on", opts: []WriterOption{WithSync()}, wantSyncs: 1},
-		{name: "EINVAL ignored", opts: []WriterOption{WithSync()}, syncErr: &os.PathError{Op: "sync", Path: "/dev/stdout", Err: syscall.EINVAL}, wantSyncs: 1},
-		{name: "ENOTSUP ignored", opts: []WriterOption{WithSync()}, syncErr: syscall.ENOTSUP, wantSyncs: 1},
-		{name: "EIO reported", opts: []WriterOption{WithSync()}, syncErr: syscall.EIO, wantSyncs: 1, wantErr: syscall.EIO},
+		{name: "on", cfg: WriterConfig{Sync: true}, wantSyncs: 1},
+		{name: "EINVAL ignored", cfg: WriterConfig{Sync: true}, syncErr: &os.PathError{Op: "sync", Path: "/dev/stdout", Err: syscall.EINVAL}, wantSyncs: 1},
+		{name: "ENOTSUP ignored", cfg: WriterConfig{Sync: true}, syncErr: syscall.ENOTSUP, wantSyncs: 1},
+		{name: "EIO reported", cfg: WriterConfig{Sync: true}, syncErr: syscall.EIO, wantSyncs: 1, wantErr: syscall.EIO},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := &recWriter{syncFn: func() error { return tc.syncErr }}
-			s := Writer(w, tc.opts...)
+			s := NewWriter(w, tc.cfg)
 			require.NoError(t, s.Write([]byte("a\n")))
 			err := s.Flush(context.Background())
 			if tc.wantErr != nil {
@@ -300,7 +300,7 @@ func TestWriterSyncOnPipe(t *testing.T) {
 	require.NoError(t, err)
 	defer r.Close()
 	defer w.Close()
-	s := Writer(w, WithSync())
+	s := NewWriter(w, WriterConfig{Sync: true})
 	require.NoError(t, s.Write([]byte("piped\n")))
 	require.NoError(t, s.Flush(context.Background()), "fsync EINVAL on a pipe is ignored")
 	require.NoError(t, s.Close(context.Background()))
@@ -308,10 +308,4 @@ func TestWriterSyncOnPipe(t *testing.T) {
 	_, err = io.ReadFull(r, buf)
 	require.NoError(t, err)
 	assert.Equal(t, "piped\n", string(buf))
-}
-
-func TestStdoutStderr(t *testing.T) {
-	assert.Same(t, os.Stdout, Stdout().w)
-	assert.Same(t, os.Stderr, Stderr().w)
-	assert.NoError(t, Stderr().Flush(context.Background()))
 }

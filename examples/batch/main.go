@@ -32,6 +32,7 @@ import (
 	logctx "github.com/pipelog/pipelog/context"
 	"github.com/pipelog/pipelog/event"
 	"github.com/pipelog/pipelog/sink"
+	"github.com/pipelog/pipelog/sink/elasticsearch"
 )
 
 //go:embed testdata/orders.csv
@@ -117,14 +118,14 @@ func run(args []string, stdout io.Writer) int {
 		o.logPath = filepath.Join(o.out, "pipelog-batch.ndjson")
 	}
 
-	file, err := sink.File(o.logPath, sink.FileOptions{})
+	file, err := sink.NewFile(o.logPath, sink.FileConfig{})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "batch:", err)
 		return 1
 	}
-	sinks := []sink.Sink{sink.Writer(stdout), file}
+	sinks := []sink.Sink{sink.NewWriter(stdout, sink.WriterConfig{}), file}
 	if o.esURL != "" {
-		es, err := sink.NewElasticsearch(sink.ElasticsearchConfig{
+		es, err := elasticsearch.New(elasticsearch.Config{
 			Addresses:      []string{o.esURL},
 			Dataset:        "orders_etl",
 			DeadLetterPath: filepath.Join(o.out, "pipelog-batch.deadletter.ndjson"),
@@ -144,10 +145,10 @@ func run(args []string, stdout io.Writer) int {
 
 	var sum summary
 	var runID string
-	code := pipelog.RunJob(context.Background(), log, "import-orders", func(ctx context.Context) error {
+	code := pipelog.RunJob(context.Background(), log, pipelog.Job{Name: "import-orders", Run: func(ctx context.Context) error {
 		runID = logctx.CorrelationID(ctx)
 		return etl(ctx, log, o, &sum)
-	})
+	}})
 	status := "ok"
 	if code != pipelog.ExitOK {
 		status = "FAILED"

@@ -57,7 +57,7 @@ func serviceB(log *pipelog.Logger) http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]int{"available": n})
 	})
-	return log.Middleware()(mux)
+	return log.Middleware(pipelog.MiddlewareConfig{})(mux)
 }
 
 // serviceA answers GET /orders/{id}, asking B for the stock.
@@ -86,7 +86,7 @@ func serviceA(log *pipelog.Logger, bURL string) http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]any{"order": id, "available": stock.Available})
 	})
-	return log.Middleware()(mux)
+	return log.Middleware(pipelog.MiddlewareConfig{})(mux)
 }
 
 // services are A and B running on loopback.
@@ -99,7 +99,7 @@ type services struct {
 
 // start starts B, then A pointing at B, both on 127.0.0.1:0, logging to out.
 func start(out io.Writer) (*services, error) {
-	s := &services{out: sink.Writer(out)}
+	s := &services{out: sink.NewWriter(out, sink.WriterConfig{})}
 	var err error
 	if s.logA, err = pipelog.New(pipelog.Config{Service: "orders-api", Sinks: []sink.Sink{s.out}}); err != nil {
 		return nil, err

@@ -171,7 +171,7 @@ func run(cfg config, out io.Writer) (int, error) {
 		return 1, fmt.Errorf("consume: %w", err)
 	}
 
-	shared := sink.Writer(out)
+	shared := sink.NewWriter(out, sink.WriterConfig{})
 	producer, err := pipelog.New(pipelog.Config{Service: "order-producer", Sinks: []sink.Sink{shared}})
 	if err != nil {
 		return 1, err
@@ -189,12 +189,12 @@ func run(cfg config, out io.Writer) (int, error) {
 	// RunJob closes the producer's logger (and so the shared sink) when it
 	// returns: the consumer's events must be written before that, so the
 	// job waits for the consumer too.
-	code := pipelog.RunJob(ctx, producer, "publish-orders", func(ctx context.Context) error {
+	code := pipelog.RunJob(ctx, producer, pipelog.Job{Name: "publish-orders", Run: func(ctx context.Context) error {
 		if err := publish(ctx, producer, pubCh, q.Name, cfg.n); err != nil {
 			return err
 		}
 		return <-consumed
-	})
+	}})
 	return code, consumer.Close(context.Background())
 }
 

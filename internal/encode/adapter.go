@@ -39,6 +39,7 @@ import (
 // pooled one per line with CopyFrom.
 type Attrs struct {
 	enc      *Encoder
+	fx       *Fixed // the Logger's fixed fields: their paths stay custom members
 	nodes    []attrNode
 	buf      []byte // encoded values of the custom tree and of ECS fields
 	placed   []placedField
@@ -59,6 +60,7 @@ type Attrs struct {
 	// usually meets the same fields line after line, and reusing the plan
 	// skips the encoder's shared cache (and its lock) entirely.
 	planEnc *Encoder
+	planSh  *Shape
 	plan    *plan
 	planKey []byte
 	keyBuf  []byte
@@ -87,8 +89,8 @@ type placedField struct {
 }
 
 // Reset empties a and binds it to e.
-func (a *Attrs) Reset(e *Encoder) {
-	a.enc = e
+func (a *Attrs) Reset(e *Encoder, fx *Fixed) {
+	a.enc, a.fx = e, fx
 	a.nodes = a.nodes[:0]
 	a.buf = a.buf[:0]
 	a.placed = a.placed[:0]
@@ -103,7 +105,7 @@ func (a *Attrs) Reset(e *Encoder) {
 // ResetCustom empties a for a free-form object, an element of an array say:
 // nothing goes on ECS fields or labels, everything is a custom member.
 func (a *Attrs) ResetCustom(e *Encoder) {
-	a.Reset(e)
+	a.Reset(e, nil)
 	a.custom = true
 }
 
@@ -115,7 +117,7 @@ func (a *Attrs) AddProblem(p string) { a.probs = append(a.probs, p) }
 
 // CopyFrom makes a a copy of src, reusing a's memory: open groups stay open.
 func (a *Attrs) CopyFrom(src *Attrs) {
-	a.enc = src.enc
+	a.enc, a.fx = src.enc, src.fx
 	a.nodes = append(a.nodes[:0], src.nodes...)
 	a.buf = append(a.buf[:0], src.buf...)
 	a.placed = append(a.placed[:0], src.placed...)
@@ -464,7 +466,7 @@ func (a *Attrs) add(key string, start int, shape string) {
 			n := len(a.prefix)
 			a.prefix = append(append(a.prefix, '.'), key...)
 			path = unsafe.String(unsafe.SliceData(a.prefix), len(a.prefix))
-			ok := placement(a.enc, path, shape)
+			ok := placement(a.enc, a.fx, path, shape)
 			if ok {
 				path = strings.Clone(path)
 			}
@@ -473,7 +475,7 @@ func (a *Attrs) add(key string, start int, shape string) {
 				a.place(path, start, end, shape)
 				return
 			}
-		} else if placement(a.enc, path, shape) {
+		} else if placement(a.enc, a.fx, path, shape) {
 			a.place(path, start, end, shape)
 			return
 		}
@@ -517,14 +519,12 @@ func (a *Attrs) placeable(key string) bool {
 // It also refuses the paths of the encoder's fixed fields (Config.Fields,
 // Logger.With): the line has them already, and the value stays a custom
 // member rather than being dropped.
-func placement(e *Encoder, path, shape string) bool {
+func placement(e *Encoder, fx *Fixed, path, shape string) bool {
 	if strings.HasPrefix(shape, "array:") && !isArrayField(path) {
 		return false
 	}
-	for i := range e.cfg.Fields {
-		if e.cfg.Fields[i].Key == path {
-			return false
-		}
+	if fx.shapeOf().has(path) {
+		return false
 	}
 	return e.Placement(path, shape)
 }
@@ -697,8 +697,9 @@ func (a *Attrs) leaf(parent int32, key string, start, end int32) {
 func (e *Encoder) AppendAttrs(dst []byte, rec *Record, a *Attrs, custom []byte) []byte {
 	fields := a.Fields()
 	if len(fields) == 0 {
-		return e.appendLine(dst, rec, e.base, nil, custom)
+		return e.AppendRecord(dst, a.fx, rec, custom)
 	}
+	sh := a.fx.shapeOf()
 	key := a.keyBuf[:0]
 	for _, f := range fields {
 		key = append(key, f.Path...)
@@ -706,12 +707,12 @@ func (e *Encoder) AppendAttrs(dst []byte, rec *Record, a *Attrs, custom []byte) 
 	}
 	a.keyBuf = key
 	pl := a.plan
-	if a.planEnc != e || pl == nil || !bytes.Equal(key, a.planKey) {
-		pl = e.dynamicPlan(fields)
-		a.planEnc, a.plan, a.planKey = e, pl, append(a.planKey[:0], key...)
+	if a.planEnc != e || a.planSh != sh || pl == nil || !bytes.Equal(key, a.planKey) {
+		pl = e.dynamicPlan(sh, fields)
+		a.planEnc, a.planSh, a.plan, a.planKey = e, sh, pl, append(a.planKey[:0], key...)
 	}
 	a.dyn = dynValues{fields: fields}
-	dst = e.appendLineDyn(dst, rec, pl, custom, &a.dyn)
+	dst = e.appendLineDyn(dst, a.fx, rec, pl, custom, &a.dyn)
 	a.dyn = dynValues{}
 	return dst
 }

@@ -13,15 +13,29 @@ import (
 	"github.com/pipelog/pipelog/event"
 )
 
-// state is what one line's encoding carries from node to node.
+// input is what one line is made from. It is only ever read while the line
+// is encoded, and kept apart from state, which is written: a store into a
+// struct makes escape analysis treat everything that struct points to as
+// escaping, and the event and record that input points to must stay on the
+// caller's stack.
+type input struct {
+	rec   *Record
+	fx    *Fixed
+	p     unsafe.Pointer // the typed event's value, nil for untyped lines
+	plan  *plan
+	extra []byte     // adapters' pre-encoded custom fields (AppendRecord, AppendDynamic)
+	dyn   *dynValues // AppendDynamic's fields
+
+	nilEvent bool // a nil pointer was emitted: its type's zero value is written
+}
+
+// state is what one line's encoding writes as it goes, and box: the heap
+// copy of the event for the fields read by reflection (see AppendEvent).
+// box may escape, so it lives here, never next to input.p.
 type state struct {
-	rec    *Record
-	p      unsafe.Pointer // the typed event's value, nil for untyped lines
-	plan   *plan
+	box    unsafe.Pointer
 	labels labelWriter
 	errs   []string
-	extra  []byte     // adapters' pre-encoded custom fields (AppendRecord, AppendDynamic)
-	dyn    *dynValues // AppendDynamic's fields
 }
 
 func appendLevel(dst []byte, l event.Level) []byte {
@@ -40,16 +54,17 @@ func appendLevel(dst []byte, l event.Level) []byte {
 
 // appendLine writes the line for rec (and the event at p, laid out as
 // pl's type) to dst.
-func (e *Encoder) appendLine(dst []byte, rec *Record, pl *plan, p unsafe.Pointer, extra []byte) []byte {
-	return e.appendLineState(dst, &state{rec: rec, p: p, plan: pl, extra: extra})
+func (e *Encoder) appendLine(dst []byte, fx *Fixed, rec *Record, pl *plan, p, box unsafe.Pointer, extra []byte) []byte {
+	return e.appendInput(dst, &input{rec: rec, fx: fx, p: p, plan: pl, extra: extra}, box)
 }
 
-func (e *Encoder) appendLineDyn(dst []byte, rec *Record, pl *plan, extra []byte, dyn *dynValues) []byte {
-	return e.appendLineState(dst, &state{rec: rec, plan: pl, extra: extra, dyn: dyn})
+func (e *Encoder) appendLineDyn(dst []byte, fx *Fixed, rec *Record, pl *plan, extra []byte, dyn *dynValues) []byte {
+	return e.appendInput(dst, &input{rec: rec, fx: fx, plan: pl, extra: extra, dyn: dyn}, nil)
 }
 
-func (e *Encoder) appendLineState(dst []byte, st *state) []byte {
-	rec, pl := st.rec, st.plan
+func (e *Encoder) appendInput(dst []byte, in *input, box unsafe.Pointer) []byte {
+	st := state{box: box}
+	rec, pl := in.rec, in.plan
 	dst = append(dst, `{"@timestamp":`...)
 	dst = e.appendNow(dst, rec.Time)
 	dst = append(dst, `,"log.level":`...)
@@ -64,48 +79,51 @@ func (e *Encoder) appendLineState(dst []byte, st *state) []byte {
 	if pl.err != nil {
 		st.errs = append(st.errs, pl.err.Error())
 	}
-	dst = e.run(dst, pl.prog, st)
+	if in.nilEvent {
+		st.errs = append(st.errs, "a nil *"+pl.ti.name+" was emitted")
+	}
+	dst = e.run(dst, pl.prog, in, &st)
 	return append(dst, '}', '\n')
 }
 
 // run executes a plan's program: a flat list of instructions compiled from
 // its key tree (see compile), so writing a line is one loop over contiguous
 // memory rather than a walk of pointers.
-func (e *Encoder) run(dst []byte, prog []instr, st *state) []byte {
+func (e *Encoder) run(dst []byte, prog []instr, in *input, st *state) []byte {
 	var marks, inner [maxDepth]int
 	depth := 0
 	for i := 0; i < len(prog); i++ {
-		in := &prog[i]
-		switch in.op {
+		ins := &prog[i]
+		switch ins.op {
 		case opOpen:
-			if in.cond != condNone && !st.holds(in.cond) {
-				i = in.jump - 1 // skip the object: it would write nothing
+			if ins.cond != condNone && !in.holds(ins.cond) {
+				i = ins.jump - 1 // skip the object: it would write nothing
 				continue
 			}
 			marks[depth] = len(dst)
-			dst = append(comma(dst), in.key...)
+			dst = append(comma(dst), ins.key...)
 			inner[depth] = len(dst)
 			depth++
 		case opClose:
 			depth--
-			if in.extra && len(st.extra) > 0 {
-				dst = append(comma(dst), st.extra...)
+			if ins.extra && len(in.extra) > 0 {
+				dst = append(comma(dst), in.extra...)
 			}
-			if in.optional && len(dst) == inner[depth] {
+			if ins.optional && len(dst) == inner[depth] {
 				dst = dst[:marks[depth]] // nothing inside: leave the object out
 			} else {
 				dst = append(dst, '}')
 			}
 		case opStatic:
-			dst = append(comma(dst), in.static...)
+			dst = append(comma(dst), ins.static...)
 		default:
-			if in.suffix == nil {
-				dst = e.appendLeaf(dst, in, st)
+			if ins.suffix == nil {
+				dst = e.appendLeaf(dst, ins, in, st)
 				continue
 			}
 			before := len(dst)
-			if dst = e.appendLeaf(dst, in, st); len(dst) != before {
-				dst = append(dst, in.suffix...)
+			if dst = e.appendLeaf(dst, ins, in, st); len(dst) != before {
+				dst = append(dst, ins.suffix...)
 			}
 		}
 	}
@@ -113,12 +131,12 @@ func (e *Encoder) run(dst []byte, prog []instr, st *state) []byte {
 }
 
 // holds reports whether the record carries what an object needs.
-func (st *state) holds(c cond) bool {
+func (in *input) holds(c cond) bool {
 	switch c {
 	case condCaller:
-		return st.rec.File != ""
+		return in.rec.File != ""
 	case condErr:
-		return st.rec.Base.Err != nil
+		return in.rec.Base.Err != nil
 	}
 	return true
 }
@@ -134,11 +152,16 @@ func (e *Encoder) appendLeafString(dst []byte, n *instr, s string) []byte {
 	return appendString(e.keyed(dst, n), s, e.max)
 }
 
-func (e *Encoder) appendLeaf(dst []byte, n *instr, st *state) []byte {
-	r := st.rec
+func (e *Encoder) appendLeaf(dst []byte, n *instr, in *input, st *state) []byte {
+	r := in.rec
 	switch n.op {
 	case opEventID:
-		return e.appendLeafString(dst, n, r.EventID)
+		if len(r.EventID) == 0 {
+			return dst
+		}
+		// A string view of the ID bytes, which nothing modifies during the
+		// call; minted IDs are hex digits, others are escaped as any string.
+		return appendString(e.keyed(dst, n), unsafe.String(unsafe.SliceData(r.EventID), len(r.EventID)), e.max)
 	case opReason:
 		return e.appendLeafString(dst, n, r.Base.Reason)
 	case opWarning:
@@ -179,7 +202,7 @@ func (e *Encoder) appendLeaf(dst []byte, n *instr, st *state) []byte {
 		}
 		return e.appendLeafString(dst, n, r.Function)
 	case opLabels:
-		return e.appendLabels(dst, n, st)
+		return e.appendLabels(dst, n, in, st)
 	case opErrMessage:
 		if r.Base.Err == nil {
 			return dst
@@ -196,9 +219,16 @@ func (e *Encoder) appendLeaf(dst []byte, n *instr, st *state) []byte {
 		}
 		return e.appendLeafString(dst, n, stackTrace(r.Base.Err))
 	case opDynamic:
-		return append(e.keyed(dst, n), st.dyn.fields[n.index].Value...)
+		return append(e.keyed(dst, n), in.dyn.fields[n.index].Value...)
+	case opFixed:
+		return append(e.keyed(dst, n), in.fx.vals[n.index]...)
+	case opLogger:
+		if r.Logger != "" {
+			return e.appendLeafString(dst, n, r.Logger)
+		}
+		return e.appendLeafString(dst, n, e.cfg.LoggerName)
 	case opField:
-		return e.appendField(dst, n.key, n.field, unsafe.Add(st.p, n.field.offset), st)
+		return e.appendField(dst, n.key, n.field, unsafe.Add(in.p, n.field.offset), offsetOf(st.box, n.field.offset), st)
 	case opEncodeErrors:
 		if len(st.errs) == 0 {
 			return dst
@@ -215,28 +245,28 @@ func (e *Encoder) appendLeaf(dst []byte, n *instr, st *state) []byte {
 	return dst
 }
 
-func (e *Encoder) appendLabels(dst []byte, n *instr, st *state) []byte {
+func (e *Encoder) appendLabels(dst []byte, n *instr, in *input, st *state) []byte {
 	mark := len(dst)
 	dst = append(e.keyed(dst, n), '{')
 	inner := len(dst)
 	lw := &st.labels
-	if st.plan != nil {
-		for i := range st.plan.labels {
-			f := &st.plan.labels[i]
-			s, ok := e.stringOf(f, unsafe.Add(st.p, f.offset), st)
+	if in.plan != nil {
+		for i := range in.plan.labels {
+			f := &in.plan.labels[i]
+			s, ok := e.stringOf(f, unsafe.Add(in.p, f.offset), offsetOf(st.box, f.offset), st)
 			if ok {
 				dst = lw.add(dst, f.ecsPath[len("labels."):], s, e.max)
 			}
 		}
 	}
-	for _, l := range st.rec.Labels {
+	for _, l := range in.rec.Labels {
 		dst = lw.add(dst, l.Key, l.Value, e.max)
 	}
-	if c := &st.rec.Correlation; c.CorrelationID != "" && c.TraceID != "" && c.CorrelationID != c.TraceID {
+	if c := &in.rec.Correlation; c.CorrelationID != "" && c.TraceID != "" && c.CorrelationID != c.TraceID {
 		// trace.id holds the trace; keep the correlation ID searchable too.
 		dst = lw.add(dst, "correlation_id", c.CorrelationID, e.max)
 	}
-	for _, l := range e.labels {
+	for _, l := range in.fx.labelsOf() {
 		dst = lw.add(dst, l.Key, l.Value, e.max)
 	}
 	if len(dst) == inner {
@@ -245,14 +275,22 @@ func (e *Encoder) appendLabels(dst []byte, n *instr, st *state) []byte {
 	return append(dst, '}')
 }
 
+// offsetOf is box+off, or nil when there is no box.
+func offsetOf(box unsafe.Pointer, off uintptr) unsafe.Pointer {
+	if box == nil {
+		return nil
+	}
+	return unsafe.Add(box, off)
+}
+
 // stringOf reads a string-shaped field (labels.* fields).
-func (e *Encoder) stringOf(f *field, p unsafe.Pointer, st *state) (string, bool) {
+func (e *Encoder) stringOf(f *field, p, box unsafe.Pointer, st *state) (string, bool) {
 	if f.kind == kString { // the common case: no encoding round trip
 		s := *(*string)(p)
 		return s, !(f.omitEmpty && s == "")
 	}
 	var tmp []byte
-	tmp = e.appendValue(tmp, f, p, st)
+	tmp = e.appendValue(tmp, f, p, box, st)
 	if len(tmp) < 2 || tmp[0] != '"' {
 		return "", false
 	}
@@ -265,18 +303,24 @@ func (e *Encoder) stringOf(f *field, p unsafe.Pointer, st *state) (string, bool)
 
 // appendField writes key and value, or nothing when the field is omitted
 // (omitempty and empty, or a nil pointer).
-func (e *Encoder) appendField(dst []byte, key []byte, f *field, p unsafe.Pointer, st *state) []byte {
-	if (f.omitEmpty || f.kind == kTime || f.ecsPath != "" && f.kind == kString) && isEmpty(f, p) {
+//
+// p points to the field's value and is only read: it may point into the
+// caller's stack (Emit reads the event in place). box, when not nil, points
+// to the same field in a heap copy of the event: reflection and the value's
+// own methods get that one, since they may keep what they are given (see
+// AppendEvent). For a field behind a pointer, both are that pointer.
+func (e *Encoder) appendField(dst []byte, key []byte, f *field, p, box unsafe.Pointer, st *state) []byte {
+	if (f.omitEmpty || f.kind == kTime || f.ecsPath != "" && f.kind == kString) && isEmpty(f, p, box) {
 		return dst
 	}
 	if f.kind == kPtr && *(*unsafe.Pointer)(p) == nil {
 		return dst
 	}
 	dst = append(comma(dst), key...)
-	return e.appendValue(dst, f, p, st)
+	return e.appendValue(dst, f, p, box, st)
 }
 
-func isEmpty(f *field, p unsafe.Pointer) bool {
+func isEmpty(f *field, p, box unsafe.Pointer) bool {
 	if f.kind == kTime { // the zero time is never a real value: always left out
 		return (*time.Time)(p).IsZero()
 	}
@@ -320,13 +364,20 @@ func isEmpty(f *field, p unsafe.Pointer) bool {
 		return len(*(*[]string)(p)) == 0
 	case kPtr:
 		return *(*unsafe.Pointer)(p) == nil
-	case kError, kStringer, kAny:
-		return *(*[2]unsafe.Pointer)(p) == [2]unsafe.Pointer{} // a nil interface
+	case kError:
+		return *(*error)(p) == nil
+	case kStringer:
+		return *(*fmt.Stringer)(p) == nil
+	case kAny:
+		return *(*any)(p) == nil
 	}
-	return reflect.NewAt(f.typ, p).Elem().IsZero()
+	if box == nil {
+		return false // unreachable: such types get a box (typeInfo.needsBox)
+	}
+	return reflect.NewAt(f.typ, box).Elem().IsZero()
 }
 
-func (e *Encoder) appendValue(dst []byte, f *field, p unsafe.Pointer, st *state) []byte {
+func (e *Encoder) appendValue(dst []byte, f *field, p, box unsafe.Pointer, st *state) []byte {
 	switch f.kind {
 	case kString:
 		return appendString(dst, *(*string)(p), e.max)
@@ -391,7 +442,7 @@ func (e *Encoder) appendValue(dst []byte, f *field, p unsafe.Pointer, st *state)
 		dst = append(dst, '{')
 		for i := range f.sub {
 			s := &f.sub[i]
-			dst = e.appendField(dst, s.jsonKey, s, unsafe.Add(p, s.offset), st)
+			dst = e.appendField(dst, s.jsonKey, s, unsafe.Add(p, s.offset), offsetOf(box, s.offset), st)
 		}
 		return append(dst, '}')
 	case kPtr:
@@ -399,13 +450,20 @@ func (e *Encoder) appendValue(dst []byte, f *field, p unsafe.Pointer, st *state)
 		if ptr == nil {
 			return append(dst, "null"...)
 		}
-		return e.appendValue(dst, f.elem, ptr, st)
-	case kMethod:
-		// Copy the value out before calling its methods: p may point into
-		// the caller's stack, which nothing may keep a reference to.
-		return e.appendMethod(dst, f, reflect.NewAt(f.typ, p).Elem().Interface(), st)
+		// What a pointer field points to is not the event's own memory:
+		// reflection may read it directly.
+		return e.appendValue(dst, f.elem, ptr, ptr, st)
 	}
-	return e.appendDynamic(dst, f, reflect.NewAt(f.typ, p).Elem().Interface(), st)
+	// kMethod, kReflect: reflection on the heap copy.
+	if box == nil {
+		st.errs = append(st.errs, f.goName+": internal error: no copy of the event to read it from")
+		return append(dst, "null"...)
+	}
+	v := reflect.NewAt(f.typ, box).Elem().Interface()
+	if f.kind == kMethod {
+		return e.appendMethod(dst, f, v, st)
+	}
+	return e.appendDynamic(dst, f, v, st)
 }
 
 // appendMethod writes a value through the first of MarshalJSON,

@@ -1,9 +1,6 @@
 package encode
 
 import (
-	"unsafe"
-
-	"github.com/pipelog/pipelog/internal/unsafex"
 	"strings"
 	"sync"
 )
@@ -67,22 +64,20 @@ type dynamicPlans struct {
 // one must have passed Placement) and custom, zero or more comma-separated
 // `"key":value` members, inside the Pipelog object. Fields whose paths
 // collide with each other keep the first.
-func (e *Encoder) AppendDynamic(dst []byte, rec *Record, fields []DynamicField, custom []byte) []byte {
+func (e *Encoder) AppendDynamic(dst []byte, fx *Fixed, rec *Record, fields []DynamicField, custom []byte) []byte {
 	if len(fields) == 0 {
-		return e.appendLine(dst, rec, e.base, nil, custom)
+		return e.AppendRecord(dst, fx, rec, custom)
 	}
-	pl := e.dynamicPlan(fields)
+	pl := e.dynamicPlan(fx.shapeOf(), fields)
 	st := dynValues{fields: fields}
-	// st is only read during the call; hidden from escape analysis it stays
-	// on this stack frame instead of costing an allocation per line.
-	return e.appendLineDyn(dst, rec, pl, custom, (*dynValues)(unsafex.NoEscape(unsafe.Pointer(&st))))
+	return e.appendLineDyn(dst, fx, rec, pl, custom, &st)
 }
 
 type dynValues struct{ fields []DynamicField }
 
-func (e *Encoder) dynamicPlan(fields []DynamicField) *plan {
+func (e *Encoder) dynamicPlan(sh *Shape, fields []DynamicField) *plan {
 	var kb [256]byte
-	key := kb[:0]
+	key := appendShapeKey(kb[:0], sh)
 	for _, f := range fields {
 		key = append(key, f.Path...)
 		key = append(key, 0)
@@ -93,11 +88,7 @@ func (e *Encoder) dynamicPlan(fields []DynamicField) *plan {
 	if pl != nil {
 		return pl
 	}
-	pl = &plan{root: e.root.clone()}
-	for i, f := range fields {
-		_ = pl.root.insert(f.Path, &node{op: opDynamic, index: i}) // a colliding path keeps the first
-	}
-	e.finish(pl)
+	pl = e.buildDynamicPlan(sh, fields)
 	e.dyn.mu.Lock()
 	if e.dyn.plans == nil {
 		e.dyn.plans = map[string]*plan{}
@@ -106,5 +97,28 @@ func (e *Encoder) dynamicPlan(fields []DynamicField) *plan {
 		e.dyn.plans[string(key)] = pl
 	}
 	e.dyn.mu.Unlock()
+	return pl
+}
+
+// appendShapeKey starts a dynamic plan's cache key with the shape's id.
+func appendShapeKey(dst []byte, sh *Shape) []byte {
+	var id uint32
+	if sh != nil {
+		id = sh.id
+	}
+	return append(dst, byte(id), byte(id>>8), byte(id>>16), byte(id>>24))
+}
+
+func (e *Encoder) buildDynamicPlan(sh *Shape, fields []DynamicField) *plan {
+	pl := &plan{root: e.root.clone()}
+	if sh != nil {
+		for i, path := range sh.paths {
+			_ = pl.root.insert(path, &node{op: opFixed, index: i}) // Fix checked it against the library tree
+		}
+	}
+	for i, f := range fields {
+		_ = pl.root.insert(f.Path, &node{op: opDynamic, index: i}) // a colliding path keeps the first
+	}
+	e.finish(pl)
 	return pl
 }

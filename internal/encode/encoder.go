@@ -65,17 +65,15 @@ type Config struct {
 	Dataset            string // event.dataset; defaults to ServiceName, per the ecs-logging spec
 	Hostname           string // host.hostname
 	PID                int    // process.pid, when > 0
-	LoggerName         string // log.logger
+	LoggerName         string // log.logger, unless a Record names its own
 	// MaxStringBytes cuts longer strings (0: DefaultMaxStringBytes, <0: never).
 	MaxStringBytes int
-	// Fields are fixed fields written on every line (a Logger's With).
-	Fields []Field
 }
 
-// Field is a fixed field for Config.Fields. An ECS name puts it on that ECS
-// field, type-checked; any other key makes it a label (labels.<key>, a
-// string), because labels are the ECS place for free key/value pairs and
-// cannot conflict in a mapping.
+// Field is a fixed field (Config.Fields, Logger.With). An ECS name puts it
+// on that ECS field, type-checked; any other key makes it a label
+// (labels.<key>, a string), because labels are the ECS place for free
+// key/value pairs and cannot conflict in a mapping.
 type Field struct {
 	Key   string
 	Value any // string, bool, integer and float types, time.Time, time.Duration, []string
@@ -87,8 +85,9 @@ type Label = event.Label
 // Record is what changes from one line to the next, gathered by the caller.
 type Record struct {
 	Time    time.Time
-	EventID string // event.id
+	EventID []byte // event.id (the bytes of a pooled line: not kept)
 	Base    event.Base
+	Logger  string // log.logger; empty: Config.LoggerName
 	Correlation
 	Caller
 }
@@ -112,23 +111,33 @@ type Caller struct {
 	Function string
 }
 
-// Encoder appends ECS lines. See the package comment.
+// Encoder appends ECS lines. See the package comment. One Encoder serves a
+// root Logger and every Logger derived from it: what differs between them
+// (their fixed fields) is a *Fixed passed with each line, and the compiled
+// plans are shared by every Fixed of the same shape.
 type Encoder struct {
 	cfg    Config
 	max    int
-	root   *node   // the library's tree, shared by every event type
-	base   *plan   // the plan of lines without a typed event
-	labels []Label // Config.Fields that became labels
-	err    error   // what was wrong with Config.Fields
-	trees  sync.Map
+	root   *node // the library's tree, shared by every event type
 	dyn    dynamicPlans
 	second atomic.Pointer[secondCache] // the last @timestamp second, formatted
+
+	plansMu sync.Mutex
+	plans   atomic.Pointer[[]*typePlans] // by typeInfo.id; copied on write
+	base    atomic.Pointer[typePlans]    // plans of lines without a typed event
 }
 
-// NewEncoder returns an Encoder for cfg. A Config.Fields entry that cannot be
-// placed is left out and reported in the error; the Encoder is usable either
-// way.
-func NewEncoder(cfg Config) (*Encoder, error) {
+// typePlans holds one event type's plans, one per fixed-field shape. It is
+// never modified once published: adding a plan publishes a new one.
+type typePlans struct{ list []shapePlan }
+
+type shapePlan struct {
+	shape *Shape
+	plan  *plan
+}
+
+// NewEncoder returns an Encoder for cfg.
+func NewEncoder(cfg Config) *Encoder {
 	if cfg.Dataset == "" {
 		cfg.Dataset = cfg.ServiceName
 	}
@@ -137,20 +146,76 @@ func NewEncoder(cfg Config) (*Encoder, error) {
 		e.max = DefaultMaxStringBytes
 	}
 	e.root = e.libraryTree()
-	e.err = e.addFields(cfg.Fields)
-	e.base = &plan{root: e.root.clone()}
-	e.finish(e.base)
-	return e, e.err
+	return e
 }
 
 // Config returns the configuration the encoder was made with.
 func (e *Encoder) Config() Config { return e.cfg }
 
-// With returns an Encoder that also writes fields on every line.
-func (e *Encoder) With(fields ...Field) (*Encoder, error) {
-	cfg := e.cfg
-	cfg.Fields = append(append([]Field(nil), e.cfg.Fields...), fields...)
-	return NewEncoder(cfg)
+// planFor returns the plan of the event type ti (nil: lines without a typed
+// event) for fixed fields of shape sh, building it the first time.
+func (e *Encoder) planFor(ti *typeInfo, sh *Shape) *plan {
+	var tp *typePlans
+	if ti == nil {
+		tp = e.base.Load()
+	} else if all := e.plans.Load(); all != nil && ti.id < len(*all) {
+		tp = (*all)[ti.id]
+	}
+	if tp != nil {
+		for i := range tp.list {
+			if tp.list[i].shape == sh {
+				return tp.list[i].plan
+			}
+		}
+	}
+	return e.addPlan(ti, sh)
+}
+
+// maxShapesPerType bounds the plans kept per event type; past it (a program
+// deriving loggers with ever new sets of fixed ECS fields) plans are built
+// per line and not kept.
+const maxShapesPerType = 64
+
+func (e *Encoder) addPlan(ti *typeInfo, sh *Shape) *plan {
+	e.plansMu.Lock()
+	defer e.plansMu.Unlock()
+	var old *typePlans
+	var all []*typePlans
+	if ti == nil {
+		old = e.base.Load()
+	} else {
+		if p := e.plans.Load(); p != nil {
+			all = *p
+		}
+		if ti.id < len(all) {
+			old = all[ti.id]
+		}
+	}
+	if old != nil {
+		for i := range old.list {
+			if old.list[i].shape == sh {
+				return old.list[i].plan // built by another goroutine meanwhile
+			}
+		}
+		if len(old.list) >= maxShapesPerType {
+			return e.buildPlan(ti, sh)
+		}
+	}
+	pl := e.buildPlan(ti, sh)
+	next := &typePlans{}
+	if old != nil {
+		next.list = append(next.list, old.list...)
+	}
+	next.list = append(next.list, shapePlan{shape: sh, plan: pl})
+	if ti == nil {
+		e.base.Store(next)
+		return pl
+	}
+	grown := make([]*typePlans, max(len(all), ti.id+1))
+	copy(grown, all)
+	grown[ti.id] = next
+	e.plans.Store(&grown)
+	return pl
 }
 
 func (e *Encoder) static(name string, value []byte) *node {
@@ -190,7 +255,7 @@ func (e *Encoder) libraryTree() *node {
 	}
 	add("process.thread.name", newNode("", opWorker))
 	add("process.thread.id", newNode("", opThreadID))
-	addStr("log.logger", e.cfg.LoggerName)
+	add("log.logger", newNode("", opLogger))
 	add("log.origin.file.name", newNode("", opFile))
 	add("log.origin.file.line", newNode("", opLine))
 	add("log.origin.function", newNode("", opFunction))

@@ -32,13 +32,13 @@ func FuzzAppendEvent(f *testing.F) {
 	f.Add("", "", "", math.Inf(1), int64(1<<62), int8(-128))
 	f.Add("\u2028\u2029", "labels.a", "\xed\xa0\x80", -0.0, int64(253402300800), int8(127))
 	f.Fuzz(func(t *testing.T, msg, key, value string, num float64, unix int64, level int8) {
-		e, _ := encode.NewEncoder(encode.Config{ServiceName: value, ServiceVersion: msg, LoggerName: key, MaxStringBytes: 64,
-			Fields: []encode.Field{{Key: key, Value: value}, {Key: value, Value: num}}})
-		rec := encode.Record{Time: time.Unix(unix, 0), EventID: key, Correlation: encode.Correlation{TraceID: value, Worker: msg,
+		e := encode.NewEncoder(encode.Config{ServiceName: value, ServiceVersion: msg, LoggerName: key, MaxStringBytes: 64})
+		fx, _ := e.Fix(nil, []encode.Field{{Key: key, Value: value}, {Key: value, Value: num}})
+		rec := encode.Record{Time: time.Unix(unix, 0), EventID: []byte(key), Correlation: encode.Correlation{TraceID: value, Worker: msg,
 			Labels: []encode.Label{{Key: key, Value: value}, {Key: value, Value: key}}}}
 		ev := FuzzEvent{Base: event.Base{Level: event.Level(level), Message: msg, Reason: key, Warning: value,
 			Err: errors.New(value)}, Path: msg, Label: value, Text: key, Num: num, Any: value, List: []string{msg, key}}
-		line, _ := encode.AppendEvent(e, nil, &rec, ev)
+		line, _ := appendEvent(e, fx, nil, &rec, ev)
 		if bytes.Count(line, []byte("\n")) != 1 || line[len(line)-1] != '\n' {
 			t.Fatalf("not one line: %q", line)
 		}
@@ -48,7 +48,7 @@ func FuzzAppendEvent(f *testing.F) {
 		if err := conformance.Check(line); err != nil {
 			t.Fatalf("%v\n%s", err, line)
 		}
-		dyn := e.AppendDynamic(nil, &rec, []encode.DynamicField{{Path: "url.domain", Value: []byte(`"x"`), Shape: encode.ShapeString}}, nil)
+		dyn := e.AppendDynamic(nil, fx, &rec, []encode.DynamicField{{Path: "url.domain", Value: []byte(`"x"`), Shape: encode.ShapeString}}, nil)
 		if err := conformance.Check(dyn); err != nil {
 			t.Fatalf("%v\n%s", err, dyn)
 		}

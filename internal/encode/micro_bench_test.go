@@ -9,7 +9,7 @@ import (
 func BenchmarkAppendTimestamp(b *testing.B) {
 	buf := make([]byte, 0, 64)
 	now := time.Now()
-	e, _ := NewEncoder(Config{})
+	e := NewEncoder(Config{})
 	for range b.N {
 		buf = e.appendNow(buf[:0], now)
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"reflect"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -34,17 +33,22 @@ type plan struct {
 	reported atomic.Bool
 }
 
-func (e *Encoder) planFor(t reflect.Type) *plan {
-	if v, ok := e.trees.Load(t); ok {
-		return v.(*plan)
+// buildPlan builds the plan of event type ti (nil: a line without a typed
+// event) with the fixed fields of shape sh in slots.
+func (e *Encoder) buildPlan(ti *typeInfo, sh *Shape) *plan {
+	p := &plan{ti: ti, root: e.root.clone()}
+	if sh != nil {
+		for i, path := range sh.paths {
+			if err := p.root.insert(path, &node{op: opFixed, index: i}); err != nil {
+				panic("encode: fixed field " + path + ": " + err.Error()) // Fix checked it against the library tree
+			}
+		}
 	}
-	p := e.buildPlan(describe(t))
-	v, _ := e.trees.LoadOrStore(t, p)
-	return v.(*plan)
-}
-
-func (e *Encoder) buildPlan(ti *typeInfo) *plan {
-	p := &plan{ti: ti, root: e.root.clone(), err: ti.err}
+	if ti == nil {
+		e.finish(p)
+		return p
+	}
+	p.err = ti.err
 	p.root.find("event.action").static = e.str(ti.name)
 	var errs []error
 	for i := range ti.ecs {
@@ -114,7 +118,7 @@ type instr struct {
 	key      []byte // leaf: `"key":`; opOpen: `"key":{`
 	static   []byte // opStatic: `"k1":v1,"k2":v2` (consecutive fixed fields, merged)
 	field    *field // opField
-	index    int    // opDynamic
+	index    int    // opDynamic, opFixed
 	optional bool   // opOpen/opClose: the object may end up empty and is then left out
 	extra    bool   // opClose of Pipelog: adapters' custom fields go in first
 	cond     cond   // opOpen: the object writes nothing unless cond holds
@@ -231,7 +235,7 @@ func singleLeaf(n *node) (*node, []byte, int) {
 // hasFixed reports whether an object always writes something.
 func hasFixed(n *node) bool {
 	for _, k := range n.kids {
-		if k.op == opStatic && k.static != nil || k.op == opObject && hasFixed(k) {
+		if k.op == opStatic && k.static != nil || k.op == opFixed || k.op == opObject && hasFixed(k) {
 			return true
 		}
 	}
@@ -267,35 +271,6 @@ func collapse(n *node) bool {
 	}
 	n.op, n.static, n.kids = opStatic, append(v, '}'), nil
 	return true
-}
-
-// addFields places Config.Fields in the library tree.
-func (e *Encoder) addFields(fields []Field) error {
-	var errs []error
-	for _, f := range fields {
-		if f.Key == "" {
-			errs = append(errs, errors.New("ecs: a field has an empty key"))
-			continue
-		}
-		typ, isECS := fieldType(f.Key)
-		if !isECS {
-			e.labels = setLabel(e.labels, Label{Key: sanitizeLabelKey(f.Key), Value: fmt.Sprint(f.Value)})
-			continue
-		}
-		if reserved[f.Key] {
-			errs = append(errs, fmt.Errorf("ecs: field %q is written by pipelog itself", f.Key))
-			continue
-		}
-		v, shape := e.encodeFixed(f.Value)
-		if !accepts(typ, shape) {
-			errs = append(errs, fmt.Errorf("ecs: field %q: a %T does not fit ECS type %s", f.Key, f.Value, typ))
-			continue
-		}
-		if err := e.root.insert(f.Key, e.static("", v)); err != nil {
-			errs = append(errs, fmt.Errorf("ecs: field %q: %w", f.Key, err))
-		}
-	}
-	return errors.Join(errs...)
 }
 
 // encodeFixed encodes a With value and says its JSON shape (see accepts).

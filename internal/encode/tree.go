@@ -10,7 +10,7 @@ type op uint8
 
 const (
 	opObject       op = iota // an object node: writes its children, or nothing when they write nothing
-	opStatic                 // a value fixed when the tree was built (service.name, event.action, With fields)
+	opStatic                 // a value fixed when the tree was built (service.name, event.action)
 	opEventID                // event.id
 	opReason                 // event.reason
 	opStatusCode             // http.response.status_code
@@ -31,6 +31,8 @@ const (
 	opField                  // a field of the typed event
 	opEncodeErrors           // Pipelog.encode_errors: what went wrong while encoding this line
 	opDynamic                // an adapter's field, by index into AppendDynamic's fields
+	opFixed                  // a fixed field (Config.Fields, With), by slot of the line's Fixed
+	opLogger                 // log.logger: the record's, else Config.LoggerName
 	opOpen                   // compiled: open an object
 	opClose                  // compiled: close an object, or take it back when empty
 )
@@ -44,7 +46,7 @@ type node struct {
 	kids        []*node
 	static      []byte // opStatic: the encoded value
 	field       *field // opField
-	index       int    // opDynamic
+	index       int    // opDynamic: field index; opFixed: slot
 	overridable bool   // a typed event's ECS field may replace this leaf
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/pipelog/pipelog/event"
 )
@@ -65,18 +66,33 @@ type field struct {
 // typeInfo is what a Go event type looks like to the encoder. It is computed
 // once per type and shared by every Encoder.
 type typeInfo struct {
+	typ     reflect.Type
 	name    string  // event name: the type's name
 	rootKey string  // key under Pipelog: the name with a capital first letter
-	baseOff uintptr // offset of the embedded event.Base
+	baseOff uintptr // offset of the embedded event.Base (or *event.Base)
 	hasBase bool
+	basePtr bool    // the event embeds *event.Base
+	ptr     bool    // the event type is a pointer to the struct described here
 	ecs     []field // fields tagged with an ECS path
 	custom  []field // untagged fields, written under Pipelog.<rootKey>
 	err     error   // what is wrong with the type's tags; the bad fields are left out
-	boxed   bool    // encode from a heap copy: err != nil, or the type has no Base
+
+	// needsBox: some field stored in the event value itself (not behind a
+	// pointer) can only be read through reflection (a value with methods, a
+	// map, a slice other than []string, an array), which needs a pointer it
+	// may keep. Emit then hands the encoder a heap copy of the event for those
+	// fields (see AppendEvent); every other field is read in place.
+	needsBox bool
+
+	id   int       // small, unique per type: the index of its plans in an Encoder
+	key  uintptr   // address of the reflect.Type's descriptor, for the lookup cache
+	elem *typeInfo // pointer types: the struct's info, whose zero value a nil event writes
+	zero unsafe.Pointer
 }
 
 var (
 	baseType      = reflect.TypeFor[event.Base]()
+	basePtrType   = reflect.TypeFor[*event.Base]()
 	timeType      = reflect.TypeFor[time.Time]()
 	durationType  = reflect.TypeFor[time.Duration]()
 	errorType     = reflect.TypeFor[error]()
@@ -87,7 +103,11 @@ var (
 
 // typeInfos caches typeInfo by reflect.Type. Entries are immutable; the cache
 // only grows, by one entry per event type a program defines.
-var typeInfos sync.Map
+var (
+	typeInfos   sync.Map // reflect.Type → *typeInfo
+	typeInfoMu  sync.Mutex
+	typeInfoIDs []*typeInfo // by id; written under typeInfoMu
+)
 
 // ErrInvalidEvent wraps every error about an event type's definition.
 var ErrInvalidEvent = errors.New("ecs: invalid event type")
@@ -102,19 +122,45 @@ func describe(t reflect.Type) *typeInfo {
 	if v, ok := typeInfos.Load(t); ok {
 		return v.(*typeInfo)
 	}
-	ti := buildTypeInfo(t)
-	v, _ := typeInfos.LoadOrStore(t, ti)
-	return v.(*typeInfo)
+	var elem *typeInfo
+	if t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Struct {
+		elem = describe(t.Elem()) // before taking the lock: it takes it too
+	}
+	typeInfoMu.Lock()
+	defer typeInfoMu.Unlock()
+	if v, ok := typeInfos.Load(t); ok {
+		return v.(*typeInfo)
+	}
+	ti := buildTypeInfo(t, elem)
+	ti.id = len(typeInfoIDs)
+	typeInfoIDs = append(typeInfoIDs, ti)
+	ti.key = reflect.ValueOf(t).Pointer()
+	switch {
+	case t.Kind() == reflect.Struct:
+		ti.zero = reflect.New(t).UnsafePointer()
+	case elem != nil:
+		ti.zero = elem.zero
+	}
+	typeInfos.Store(t, ti)
+	return ti
 }
 
-func buildTypeInfo(t reflect.Type) *typeInfo {
-	ti := &typeInfo{name: eventName(t)}
+func buildTypeInfo(t reflect.Type, e *typeInfo) *typeInfo {
+	if e != nil {
+		// A pointer event (Emit(ctx, log, &ev)) reads the struct it points
+		// to; a nil pointer writes the struct's zero value (see AppendEvent).
+		return &typeInfo{typ: t, name: e.name, rootKey: e.rootKey, baseOff: e.baseOff, hasBase: e.hasBase,
+			basePtr: e.basePtr, ptr: true, ecs: e.ecs, custom: e.custom, err: e.err, elem: e}
+	}
+	ti := &typeInfo{typ: t, name: eventName(t)}
 	ti.rootKey = capitalise(ti.name)
 	var errs []error
 	if t.Kind() != reflect.Struct {
 		ti.err = fmt.Errorf("%w %s: not a struct", ErrInvalidEvent, t)
-		ti.boxed = true
 		return ti
+	}
+	if err := ti.findBase(t); err != nil {
+		errs = append(errs, err)
 	}
 	keys := map[string]string{}
 	paths := map[string]string{}
@@ -122,10 +168,7 @@ func buildTypeInfo(t reflect.Type) *typeInfo {
 	walk = func(t reflect.Type, off uintptr, prefix string) {
 		for i := 0; i < t.NumField(); i++ {
 			sf := t.Field(i)
-			if sf.Anonymous && (sf.Type == baseType || sf.Type == reflect.PointerTo(baseType)) {
-				if !ti.hasBase {
-					ti.hasBase, ti.baseOff = true, off+sf.Offset
-				}
+			if sf.Anonymous && (sf.Type == baseType || sf.Type == basePtrType) {
 				continue
 			}
 			if !sf.IsExported() && !(sf.Anonymous && sf.Type.Kind() == reflect.Struct) {
@@ -181,14 +224,57 @@ func buildTypeInfo(t reflect.Type) *typeInfo {
 		}
 	}
 	walk(t, 0, "")
-	if !ti.hasBase {
-		errs = append(errs, errors.New("it does not embed event.Base"))
+	for i := range ti.ecs {
+		ti.needsBox = ti.needsBox || needsPointer(&ti.ecs[i])
+	}
+	for i := range ti.custom {
+		ti.needsBox = ti.needsBox || needsPointer(&ti.custom[i])
 	}
 	if len(errs) > 0 {
 		ti.err = fmt.Errorf("%w %s: %w", ErrInvalidEvent, t, errors.Join(errs...))
-		ti.boxed = true
 	}
 	return ti
+}
+
+// findBase locates the embedded event.Base the way Go's promotion rules do
+// (the shallowest embedded field named Base), which is also where
+// event.Event's method comes from.
+func (ti *typeInfo) findBase(t reflect.Type) error {
+	sf, ok := t.FieldByName("Base")
+	if !ok || !sf.Anonymous || sf.Type != baseType && sf.Type != basePtrType {
+		return errors.New("it does not embed event.Base")
+	}
+	cur, off := t, uintptr(0)
+	for i, idx := range sf.Index {
+		f := cur.Field(idx)
+		if i < len(sf.Index)-1 && f.Type.Kind() != reflect.Struct {
+			return fmt.Errorf("it reaches event.Base through the pointer field %s; embed that struct by value", f.Name)
+		}
+		off += f.Offset
+		cur = f.Type
+	}
+	ti.hasBase, ti.baseOff, ti.basePtr = true, off, sf.Type == basePtrType
+	return nil
+}
+
+// needsPointer reports whether writing f, stored in the event value itself,
+// needs reflection on a pointer to it (see typeInfo.needsBox). Fields behind
+// a pointer do not: what they point to is not the event's own memory.
+func needsPointer(f *field) bool {
+	switch f.kind {
+	case kMethod, kReflect:
+		return true
+	case kStruct:
+		if f.omitEmpty {
+			return true // isEmpty asks reflect whether the struct is zero
+		}
+		for i := range f.sub {
+			if needsPointer(&f.sub[i]) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // resolve sets f.kind (and sub/elem) from t.

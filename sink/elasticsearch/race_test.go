@@ -1,5 +1,5 @@
 //go:build race
 
-package sink
+package elasticsearch
 
 const raceEnabled = true

@@ -1,4 +1,4 @@
-package sink
+package elasticsearch
 
 import (
 	"bufio"
@@ -68,7 +68,7 @@ func TestElasticsearchCrashLoss(t *testing.T) {
 // crashChild writes events forever and prints, after each Write that
 // returned nil, how many were accepted (every 100 events).
 func crashChild(addr string) {
-	s, err := NewElasticsearch(ElasticsearchConfig{Addresses: []string{addr}, DeadLetter: &memSink{}, OnError: func(error) {}, BlockWhenFull: true})
+	s, err := New(Config{Addresses: []string{addr}, DeadLetter: &memSink{}, OnError: func(error) {}, BlockWhenFull: true})
 	if err != nil {
 		fmt.Println("error", err)
 		os.Exit(2)

@@ -1,4 +1,4 @@
-package pipelog_test
+package pipelogzap_test
 
 import (
 	"bytes"
@@ -19,12 +19,14 @@ import (
 	"github.com/pipelog/pipelog"
 	logctx "github.com/pipelog/pipelog/context"
 	"github.com/pipelog/pipelog/event"
+	"github.com/pipelog/pipelog/internal/testlog"
+	"github.com/pipelog/pipelog/pipelogzap"
 	"github.com/pipelog/pipelog/sink"
 )
 
 func TestZapCoreFieldsPlacement(t *testing.T) {
 	log, mem, _ := adapterLogger(t, pipelog.Config{})
-	z := zap.New(log.ZapCore())
+	z := zap.New(pipelogzap.NewCore(log))
 	z.Info("served",
 		zap.String("url.path", "/orders"),
 		zap.Int("http.response.bytes", 512),
@@ -83,7 +85,7 @@ func (o *orderedTop) parse(line []byte) error {
 
 func TestZapNamespaceKeepsECSVersionTopLevel(t *testing.T) {
 	log, mem, _ := adapterLogger(t, pipelog.Config{})
-	z := zap.New(log.ZapCore()).With(zap.String("a", "1"), zap.Namespace("req"), zap.String("id", "r1"))
+	z := zap.New(pipelogzap.NewCore(log)).With(zap.String("a", "1"), zap.Namespace("req"), zap.String("id", "r1"))
 	z.Info("m", zap.String("path", "/x"), zap.Namespace("inner"), zap.Int("n", 1), zap.Error(errors.New("boom")))
 	m := adapterLines(t, mem)[0]
 	wantAt(t, m, "ecs.version", "9.4.0")
@@ -98,7 +100,7 @@ func TestZapNamespaceKeepsECSVersionTopLevel(t *testing.T) {
 
 func TestZapDoesNotMutateFields(t *testing.T) {
 	log, mem, _ := adapterLogger(t, pipelog.Config{})
-	core := log.ZapCore()
+	core := pipelogzap.NewCore(log)
 	err := fmt.Errorf("wrapped: %w", errors.New("inner"))
 	fields := make([]zapcore.Field, 0, 8)
 	fields = append(fields, zap.Error(err), zap.NamedError("cause", err), zap.String("k", "v"))
@@ -122,7 +124,7 @@ func TestZapDoesNotMutateFields(t *testing.T) {
 
 func TestZapErrors(t *testing.T) {
 	log, mem, _ := adapterLogger(t, pipelog.Config{})
-	z := zap.New(log.ZapCore())
+	z := zap.New(pipelogzap.NewCore(log))
 	wrapped := fmt.Errorf("load: %w", fmt.Errorf("open: %w", &codeError{7}))
 	joined := errors.Join(fmt.Errorf("a: %w", fs.ErrNotExist), errors.New("b"))
 	z.Error("e", zap.Error(wrapped))                                       // 0
@@ -132,14 +134,14 @@ func TestZapErrors(t *testing.T) {
 	z.Error("e", zap.Error(nil), zap.NamedError("err", wrapped))           // 4: "err" is the error too
 	z.With(zap.Error(errors.New("with"))).Error("e", zap.String("k", "v")) // 5
 	lines := adapterLines(t, mem)
-	wantAt(t, lines[0], "error.type", "*pipelog_test.codeError")
+	wantAt(t, lines[0], "error.type", "*pipelogzap_test.codeError")
 	wantAt(t, lines[0], "error.message", "load: open: code 7")
 	wantAt(t, lines[1], "error.type", "*errors.errorString")
 	wantAt(t, lines[1], "error.message", "a: file does not exist\nb")
 	wantAt(t, lines[2], "error.message", "load: open: code 7")
 	wantAt(t, lines[3], "Pipelog.Attrs.cause", "load: open: code 7")
 	wantAt(t, lines[3], "error.message", "a: file does not exist\nb")
-	wantAt(t, lines[4], "error.type", "*pipelog_test.codeError")
+	wantAt(t, lines[4], "error.type", "*pipelogzap_test.codeError")
 	wantAt(t, lines[5], "error.message", "with")
 }
 
@@ -158,7 +160,7 @@ func TestZapWithCheckSyncSampling(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	core := log.ZapCore()
+	core := pipelogzap.NewCore(log)
 	if ce := core.Check(zapcore.Entry{Level: zapcore.DebugLevel}, nil); ce != nil {
 		t.Error("Check accepted a disabled level")
 	}
@@ -186,7 +188,7 @@ func TestZapWithCheckSyncSampling(t *testing.T) {
 	// With is immutable: a derived core's fields do not leak into its parent
 	// or siblings.
 	log2, mem, _ := adapterLogger(t, pipelog.Config{})
-	base := zap.New(log2.ZapCore())
+	base := zap.New(pipelogzap.NewCore(log2))
 	a := base.With(zap.String("a", "1"))
 	b := a.With(zap.String("b", "2"))
 	c := a.With(zap.String("c", "3"))
@@ -206,7 +208,7 @@ func TestZapWithCheckSyncSampling(t *testing.T) {
 
 func TestZapLevelsNamesCallerStack(t *testing.T) {
 	log, mem, _ := adapterLogger(t, pipelog.Config{Level: event.LevelDebug, Name: "app"})
-	z := zap.New(log.ZapCore(), zap.AddCaller(), zap.AddStacktrace(zapcore.ErrorLevel))
+	z := zap.New(pipelogzap.NewCore(log), zap.AddCaller(), zap.AddStacktrace(zapcore.ErrorLevel))
 	z.Debug("d")
 	z.Warn("w")
 	z.Named("db").Error("e", zap.Error(errors.New("x")))
@@ -219,7 +221,7 @@ func TestZapLevelsNamesCallerStack(t *testing.T) {
 	wantAt(t, lines[4], "log.level", "error+1")
 	wantAt(t, lines[0], "log.logger", "app")
 	wantAt(t, lines[2], "log.logger", "app.db")
-	if f, _ := at(lines[0], "log.origin.file.name").(string); !strings.HasSuffix(f, "zap_test.go") {
+	if f, _ := at(lines[0], "log.origin.file.name").(string); !strings.HasSuffix(f, "pipelogzap/core_test.go") {
 		t.Errorf("log.origin.file.name = %q", f)
 	}
 	if s, _ := at(lines[2], "error.stack_trace").(string); !strings.Contains(s, "TestZapLevelsNamesCallerStack") {
@@ -244,7 +246,7 @@ func (u user) MarshalLogObject(e zapcore.ObjectEncoder) error {
 
 func TestZapObjectsArraysAndTypes(t *testing.T) {
 	log, mem, errs := adapterLogger(t, pipelog.Config{})
-	z := zap.New(log.ZapCore())
+	z := zap.New(pipelogzap.NewCore(log))
 	z.Info("types",
 		zap.Object("u", user{"ada", "a@x"}),
 		zap.Objects("us", []user{{"a", "b"}, {"c", "d"}}),
@@ -291,9 +293,9 @@ func TestZapObjectsArraysAndTypes(t *testing.T) {
 func TestZapContextField(t *testing.T) {
 	log, mem, _ := adapterLogger(t, pipelog.Config{})
 	ctx := logctx.WithTrace(context.Background(), "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7")
-	z := zap.New(log.ZapCore())
-	z.Info("m", pipelog.ZapContext(ctx), zap.String("k", "v"))
-	z.With(pipelog.ZapContext(ctx)).Info("m")
+	z := zap.New(pipelogzap.NewCore(log))
+	z.Info("m", pipelogzap.Context(ctx), zap.String("k", "v"))
+	z.With(pipelogzap.Context(ctx)).Info("m")
 	z.Info("m")
 	lines := adapterLines(t, mem)
 	wantAt(t, lines[0], "trace.id", "4bf92f3577b34da6a3ce929d0e0e4736")
@@ -308,7 +310,7 @@ func TestZapWriteAllocations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	core := log.ZapCore().With([]zapcore.Field{zap.String("tenant", "acme")})
+	core := pipelogzap.NewCore(log).With([]zapcore.Field{zap.String("tenant", "acme")})
 	fields := []zapcore.Field{zap.String("url.path", "/o"), zap.Int("items", 3), zap.Bool("retry", true), zap.Error(errors.New("x"))}
 	ent := zapcore.Entry{Level: zapcore.InfoLevel, Message: "m", Time: time.Now()}
 	if n := testing.AllocsPerRun(200, func() { _ = core.Write(ent, fields) }); n > 0 {
@@ -359,7 +361,7 @@ func TestZapRandomFieldsStayConformant(t *testing.T) {
 		}
 		return zap.String(k, "v")
 	}
-	base := zap.New(log.ZapCore())
+	base := zap.New(pipelogzap.NewCore(log))
 	for range 2000 {
 		z := base
 		for range rnd(3) {
@@ -376,9 +378,25 @@ func TestZapRandomFieldsStayConformant(t *testing.T) {
 
 func TestZapNilLogger(t *testing.T) {
 	var log *pipelog.Logger
-	z := zap.New(log.ZapCore()).With(zap.String("a", "b"))
+	z := zap.New(pipelogzap.NewCore(log)).With(zap.String("a", "b"))
 	z.Error("dropped")
 	if err := z.Sync(); err != nil {
 		t.Fatal(err)
 	}
 }
+
+var (
+	adapterClock  = testlog.Clock
+	adapterLogger = testlog.Logger
+	adapterLines  = testlog.Lines
+	at            = testlog.At
+	wantAt        = testlog.WantAt
+	wantAbsent    = testlog.WantAbsent
+	skipIfRace    = testlog.SkipUnderRace
+)
+
+type discard = testlog.Discard
+
+type codeError struct{ code int }
+
+func (e *codeError) Error() string { return fmt.Sprintf("code %d", e.code) }

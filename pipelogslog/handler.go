@@ -1,35 +1,38 @@
-package pipelog
+// Package pipelogslog is a log/slog Handler that writes records through a
+// pipelog Logger: the same ECS lines, correlation, sinks and counters as
+// typed events.
+//
+//	slog.SetDefault(slog.New(pipelogslog.NewHandler(log, pipelogslog.Config{})))
+//
+// The handler passes testing/slogtest. It imports log/slog, the root
+// package and the module's internal encoder and core.
+package pipelogslog
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
-	"strings"
-	"sync"
-	"unsafe"
 
-	logctx "github.com/pipelog/pipelog/context"
+	"github.com/pipelog/pipelog"
 	"github.com/pipelog/pipelog/event"
+	"github.com/pipelog/pipelog/internal/core"
 	"github.com/pipelog/pipelog/internal/encode"
-	"github.com/pipelog/pipelog/internal/unsafex"
 )
 
-// SlogOptions configures the slog.Handler returned by Logger.SlogHandler.
-// A nil *SlogOptions means the zero value.
-type SlogOptions struct {
+// Config configures NewHandler. The zero value is fine.
+type Config struct {
 	// Level, when set, is the least severe level the handler passes on. The
 	// Logger's own level and its sinks' MinLevel still apply on top of it.
 	Level slog.Leveler
-	// AddSource writes log.origin.* from the record's PC. Config.Caller
-	// turns it on as well.
+	// AddSource writes log.origin.* from the record's PC. The Logger's
+	// pipelog.Config.Caller turns it on as well.
 	AddSource bool
 }
 
-// SlogHandler returns a slog.Handler that writes records as ECS lines
-// through l's encoder, correlation and sinks, so that code logging with
+// NewHandler returns a slog.Handler that writes records as ECS lines
+// through log's encoder, correlation and sinks, so that code logging with
 // log/slog gets the same output as typed events:
 //
-//	slog.SetDefault(slog.New(log.SlogHandler(nil)))
+//	slog.SetDefault(slog.New(pipelogslog.NewHandler(log, pipelogslog.Config{})))
 //	slog.InfoContext(ctx, "order accepted", "url.path", "/orders", "tenant", "acme")
 //
 // writes message "order accepted", url.path on its ECS field and tenant at
@@ -49,7 +52,7 @@ type SlogOptions struct {
 //     type, is written on that ECS field: "url.path", "http.request.method",
 //     or slog.Group("user", slog.String("name", n)) for user.name.
 //     "labels.<k>" with a string value is a label (it wins over a context
-//     label of the same key). A field fixed with Logger.With or
+//     label of the same key). A field fixed with pipelog's Logger.With or
 //     Config.Fields keeps its value: an attribute of the same name is kept
 //     under Pipelog.Attrs instead.
 //   - An attribute named "err" or "error" outside any group whose value is
@@ -66,19 +69,16 @@ type SlogOptions struct {
 //
 // WithAttrs encodes its attributes once; a record then copies the encoded
 // bytes. Handlers are immutable and safe for concurrent use.
-func (l *Logger) SlogHandler(opts *SlogOptions) slog.Handler {
-	h := &slogHandler{l: l}
-	if opts != nil {
-		h.level, h.source = opts.Level, opts.AddSource
-	}
-	if l != nil && l.core.caller {
+func NewHandler(log *pipelog.Logger, cfg Config) slog.Handler {
+	h := &handler{l: core.LoggerHandle(log), level: cfg.Level, source: cfg.AddSource}
+	if h.l != nil && h.l.C.Caller {
 		h.source = true
 	}
 	return h
 }
 
-type slogHandler struct {
-	l      *Logger
+type handler struct {
+	l      *core.Handle // nil for a nil Logger: the handler discards everything
 	level  slog.Leveler
 	source bool
 	attrs  *encode.Attrs // WithAttrs and WithGroup, frozen; nil when there are none
@@ -90,17 +90,17 @@ func slogLevel(l slog.Level) event.Level {
 	return event.Level(max(-128, min(127, int(l))))
 }
 
-func (h *slogHandler) Enabled(_ context.Context, level slog.Level) bool {
+func (h *handler) Enabled(_ context.Context, level slog.Level) bool {
 	if h.l == nil {
 		return false
 	}
 	if h.level != nil && level < h.level.Level() {
 		return false
 	}
-	return h.l.Enabled(slogLevel(level))
+	return h.l.C.Enabled(slogLevel(level))
 }
 
-func (h *slogHandler) WithAttrs(as []slog.Attr) slog.Handler {
+func (h *handler) WithAttrs(as []slog.Attr) slog.Handler {
 	if len(as) == 0 || h.l == nil {
 		return h
 	}
@@ -112,7 +112,7 @@ func (h *slogHandler) WithAttrs(as []slog.Attr) slog.Handler {
 	return &h2
 }
 
-func (h *slogHandler) WithGroup(name string) slog.Handler {
+func (h *handler) WithGroup(name string) slog.Handler {
 	if name == "" || h.l == nil {
 		return h
 	}
@@ -122,112 +122,48 @@ func (h *slogHandler) WithGroup(name string) slog.Handler {
 	return &h2
 }
 
-func (h *slogHandler) cloneAttrs() *encode.Attrs {
+func (h *handler) cloneAttrs() *encode.Attrs {
 	if h.attrs != nil {
 		return h.attrs.Clone()
 	}
 	a := &encode.Attrs{}
-	a.Reset(h.l.enc)
+	a.Reset(h.l.C.Enc, h.l.Fixed)
 	return a
 }
 
-// adapterScratch is what one adapter line needs, pooled.
-type adapterScratch struct {
-	attrs  encode.Attrs
-	custom []byte
-	zap    zapObjectEncoder
-}
-
-var adapterScratches = sync.Pool{New: func() any { return new(adapterScratch) }}
-
-func getAdapterScratch() *adapterScratch { return adapterScratches.Get().(*adapterScratch) }
-
-func putAdapterScratch(s *adapterScratch) {
-	if cap(s.custom) > 64<<10 {
-		return
-	}
-	s.zap = zapObjectEncoder{}
-	adapterScratches.Put(s)
-}
-
-func (h *slogHandler) Handle(ctx context.Context, r slog.Record) error {
+func (h *handler) Handle(ctx context.Context, r slog.Record) error {
 	l := h.l
 	if l == nil {
 		return nil
 	}
-	c := l.core
-	s := getAdapterScratch()
+	c := l.C
+	s := core.GetScratch()
 	if h.attrs != nil {
-		s.attrs.CopyFrom(h.attrs)
+		s.Attrs.CopyFrom(h.attrs)
 	} else {
-		s.attrs.Reset(l.enc)
+		s.Attrs.Reset(c.Enc, l.Fixed)
 	}
 	err := h.err
 	if r.NumAttrs() > 0 {
 		r.Attrs(func(a slog.Attr) bool {
-			addSlogAttr(&s.attrs, a, &err)
+			addSlogAttr(&s.Attrs, a, &err)
 			return true
 		})
 	}
-	level := slogLevel(r.Level)
-	var id [32]byte
-	rec := encode.Record{Time: r.Time, EventID: c.ids.next(&id)}
+	ln := c.GetLine()
+	rec := encode.Record{Time: r.Time}
 	if rec.Time.IsZero() {
-		rec.Time = c.now()
+		rec.Time = c.Now()
 	}
-	rec.Base = event.Base{Level: level, Message: r.Message, Err: err}
-	c.gatherAdapter(ctx, &rec)
+	rec.Base = event.Base{Level: slogLevel(r.Level), Message: r.Message, Err: err}
+	c.Gather(ctx, &rec)
 	if h.source && r.PC != 0 {
-		rec.Caller = callerForPC(r.PC)
+		rec.Caller = core.CallerForPC(r.PC)
 	}
-	c.writeAdapter(l.enc, &rec, s, "")
+	c.WriteAttrs(ln, &rec, s, "")
+	core.PutLine(ln)
+	core.PutScratch(s)
 	return nil
-}
-
-// writeAdapter encodes and writes the line of an adapter record whose
-// fields are in s.attrs. stack, when set, is a stack trace with no error to
-// carry it (zap's AddStacktrace).
-func (c *core) writeAdapter(enc *encode.Encoder, rec *encode.Record, s *adapterScratch, stack string) {
-	recp := (*encode.Record)(unsafex.NoEscape(unsafe.Pointer(rec)))
-	recp.Labels = s.attrs.Labels(recp.Labels)
-	custom := s.attrs.AppendCustom(s.custom[:0], "Attrs")
-	if stack != "" {
-		if len(custom) > 0 {
-			custom = append(custom, ',')
-		}
-		custom = append(custom, `"stack_trace":`...)
-		custom = enc.AppendStringValue(custom, stack)
-	}
-	s.custom = custom
-	buf := getBuffer()
-	buf.b = enc.AppendAttrs(buf.b[:0], recp, &s.attrs, custom)
-	if probs := s.attrs.Problems(); len(probs) > 0 {
-		c.fail(fmt.Errorf("pipelog: encoding attributes: %s", strings.Join(probs, "; ")))
-	}
-	c.write(recp.Base.Level, buf.b)
-	putBuffer(buf)
-	putAdapterScratch(s)
-}
-
-// gatherAdapter fills rec from ctx (and the thread ID when enabled), like
-// gather without its caller lookup: adapters take the caller from the
-// record (slog's PC, zap's Entry.Caller).
-func (c *core) gatherAdapter(ctx context.Context, rec *encode.Record) {
-	if ctx != nil {
-		v := logctx.From(ctx)
-		rec.Correlation = encode.Correlation{
-			CorrelationID: v.CorrelationID,
-			TraceID:       v.TraceID,
-			SpanID:        v.SpanID,
-			TransactionID: v.TransactionID,
-			RequestID:     v.RequestID,
-			Worker:        v.Worker,
-			Labels:        v.Labels,
-		}
-	}
-	if c.thread {
-		rec.ThreadID = goroutineID()
-	}
 }
 
 // addSlogAttr adds a to as, following slog's rules: values are resolved,

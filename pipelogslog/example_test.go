@@ -1,4 +1,4 @@
-package pipelog_test
+package pipelogslog_test
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 
 	"github.com/pipelog/pipelog"
 	logctx "github.com/pipelog/pipelog/context"
+	"github.com/pipelog/pipelog/internal/testlog"
+	"github.com/pipelog/pipelog/pipelogslog"
 	"github.com/pipelog/pipelog/sink"
 )
 
@@ -15,18 +17,18 @@ import (
 // ECS fields (url.path), an "err" error fills error.*, the context
 // supplies trace.id and span.id, and the rest goes under Pipelog.Attrs,
 // groups as objects.
-func ExampleLogger_SlogHandler() {
+func ExampleNewHandler() {
 	log, err := pipelog.New(pipelog.Config{
 		Service:  "orders-api",
 		Hostname: "web-1",
-		Sinks:    []sink.Sink{sink.Writer(stableNoTime{os.Stdout})}, // prints lines without @timestamp, event.id, process.pid
+		Sinks:    []sink.Sink{sink.NewWriter(testlog.StableNoTime{W: os.Stdout}, sink.WriterConfig{})}, // prints lines without @timestamp, event.id, process.pid
 	})
 	if err != nil {
 		panic(err)
 	}
 	defer log.Close(context.Background())
 
-	logger := slog.New(log.SlogHandler(nil)).With("tenant", "acme")
+	logger := slog.New(pipelogslog.NewHandler(log, pipelogslog.Config{})).With("tenant", "acme")
 	ctx := logctx.WithTrace(context.Background(), "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7")
 
 	logger.InfoContext(ctx, "order accepted",

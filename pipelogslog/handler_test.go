@@ -1,14 +1,12 @@
-package pipelog_test
+package pipelogslog_test
 
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -18,75 +16,20 @@ import (
 	"github.com/pipelog/pipelog"
 	logctx "github.com/pipelog/pipelog/context"
 	"github.com/pipelog/pipelog/event"
-	"github.com/pipelog/pipelog/internal/conformance"
 	"github.com/pipelog/pipelog/internal/memsink"
+	"github.com/pipelog/pipelog/internal/testlog"
+	"github.com/pipelog/pipelog/pipelogslog"
 	"github.com/pipelog/pipelog/sink"
 )
 
-// adapterClock is the Logger's clock in the adapter tests: a time no slog
-// record carries, so a line stamped with it is a line whose record had no
-// time.
-var adapterClock = time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)
-
-func adapterLogger(t testing.TB, cfg pipelog.Config) (*pipelog.Logger, *memsink.Sink, func() []error) {
-	t.Helper()
-	mem := &memsink.Sink{}
-	if cfg.Service == "" {
-		cfg.Service = "orders-etl"
-	}
-	cfg.Sinks = []sink.Sink{mem}
-	cfg.Hostname = "host-1"
-	if cfg.Now == nil {
-		cfg.Now = func() time.Time { return adapterClock }
-	}
-	var mu sync.Mutex
-	var errs []error
-	cfg.OnError = func(err error) { mu.Lock(); errs = append(errs, err); mu.Unlock() }
-	log, err := pipelog.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return log, mem, func() []error { mu.Lock(); defer mu.Unlock(); return append([]error(nil), errs...) }
-}
-
-// adapterLines checks every line against the ecs-logging spec (duplicate
-// keys included) and decodes them.
-func adapterLines(t testing.TB, mem *memsink.Sink) []map[string]any {
-	t.Helper()
-	conformance.RequireConformant(t, mem.Bytes())
-	var out []map[string]any
-	for _, l := range mem.Lines() {
-		var m map[string]any
-		d := json.NewDecoder(bytes.NewReader(l))
-		d.UseNumber()
-		if err := d.Decode(&m); err != nil {
-			t.Fatalf("%v: %s", err, l)
-		}
-		out = append(out, m)
-	}
-	return out
-}
-
-// at returns the value at a dotted path (see conformance.Line.Get).
-func at(m map[string]any, path string) any { return conformance.Line(m).Get(path) }
-
-func wantAt(t *testing.T, m map[string]any, path string, want any) {
-	t.Helper()
-	got := at(m, path)
-	if n, ok := got.(json.Number); ok {
-		got = n.String()
-	}
-	if fmt.Sprint(got) != fmt.Sprint(want) || got == nil && want != nil {
-		t.Errorf("%s = %#v, want %#v", path, got, want)
-	}
-}
-
-func wantAbsent(t *testing.T, m map[string]any, path string) {
-	t.Helper()
-	if v := at(m, path); v != nil {
-		t.Errorf("%s = %#v, want no such field", path, v)
-	}
-}
+var (
+	adapterClock  = testlog.Clock
+	adapterLogger = testlog.Logger
+	adapterLines  = testlog.Lines
+	at            = testlog.At
+	wantAt        = testlog.WantAt
+	wantAbsent    = testlog.WantAbsent
+)
 
 // TestSlogHandlerConformance runs the standard library's handler
 // conformance suite. The result function maps the ECS line back to slog's
@@ -99,7 +42,7 @@ func TestSlogHandlerConformance(t *testing.T) {
 	newHandler := func(t *testing.T) slog.Handler {
 		var log *pipelog.Logger
 		log, mem, _ = adapterLogger(t, pipelog.Config{Caller: true, Level: event.LevelDebug})
-		return log.SlogHandler(nil)
+		return pipelogslog.NewHandler(log, pipelogslog.Config{})
 	}
 	result := func(t *testing.T) map[string]any {
 		lines := adapterLines(t, mem)
@@ -115,7 +58,7 @@ func TestSlogHandlerConformance(t *testing.T) {
 // one handler, every case's line in order.
 func TestSlogHandlerTestHandler(t *testing.T) {
 	log, mem, _ := adapterLogger(t, pipelog.Config{Caller: true})
-	err := slogtest.TestHandler(log.SlogHandler(nil), func() []map[string]any {
+	err := slogtest.TestHandler(pipelogslog.NewHandler(log, pipelogslog.Config{}), func() []map[string]any {
 		var out []map[string]any
 		for _, m := range adapterLines(t, mem) {
 			out = append(out, slogResult(t, m))
@@ -152,7 +95,7 @@ func slogResult(t *testing.T, line map[string]any) map[string]any {
 
 func TestSlogECSPlacementAndTypes(t *testing.T) {
 	log, mem, _ := adapterLogger(t, pipelog.Config{})
-	l := slog.New(log.SlogHandler(nil))
+	l := slog.New(pipelogslog.NewHandler(log, pipelogslog.Config{}))
 	l.Info("served",
 		"url.path", "/orders",
 		"http.request.method", "POST",
@@ -190,7 +133,7 @@ func TestSlogECSPlacementAndTypes(t *testing.T) {
 // adapterLines fails on any duplicate key (token-level check).
 func TestSlogNoDuplicateKeys(t *testing.T) {
 	log, mem, _ := adapterLogger(t, pipelog.Config{})
-	l := slog.New(log.SlogHandler(nil)).With("x", 1, "url.path", "/with")
+	l := slog.New(pipelogslog.NewHandler(log, pipelogslog.Config{})).With("x", 1, "url.path", "/with")
 	l.Info("m", "x", 2, "x", 3)                                               // 0: record replaces With, last wins
 	l.Info("m", "a", 1, "a.b", 2)                                             // 1: a becomes {b:2}
 	l.Info("m", "a.b", 2, "a", 1)                                             // 2: a becomes 1
@@ -230,7 +173,7 @@ func (e *codeError) Error() string { return fmt.Sprintf("code %d", e.code) }
 
 func TestSlogErrorAttr(t *testing.T) {
 	log, mem, _ := adapterLogger(t, pipelog.Config{})
-	l := slog.New(log.SlogHandler(nil))
+	l := slog.New(pipelogslog.NewHandler(log, pipelogslog.Config{}))
 	wrapped := fmt.Errorf("load: %w", fmt.Errorf("open: %w", &codeError{7}))
 	joined := errors.Join(fmt.Errorf("a: %w", fs.ErrNotExist), errors.New("b"))
 	l.Error("failed", "err", wrapped)                                  // 0
@@ -241,7 +184,7 @@ func TestSlogErrorAttr(t *testing.T) {
 	l.Error("failed", "err", event.WithStack(errors.New("boom")))      // 5: stack trace
 	lines := adapterLines(t, mem)
 	wantAt(t, lines[0], "error.message", "load: open: code 7")
-	wantAt(t, lines[0], "error.type", "*pipelog_test.codeError")
+	wantAt(t, lines[0], "error.type", "*pipelogslog_test.codeError")
 	wantAbsent(t, lines[0], "Pipelog.Attrs")
 	wantAt(t, lines[1], "error.message", "a: file does not exist\nb")
 	wantAt(t, lines[1], "error.type", "*errors.errorString")
@@ -257,7 +200,7 @@ func TestSlogErrorAttr(t *testing.T) {
 
 func TestSlogLevels(t *testing.T) {
 	log, mem, _ := adapterLogger(t, pipelog.Config{Level: -128})
-	h := log.SlogHandler(nil)
+	h := pipelogslog.NewHandler(log, pipelogslog.Config{})
 	l := slog.New(h)
 	ctx := context.Background()
 	l.Debug("d")
@@ -273,11 +216,11 @@ func TestSlogLevels(t *testing.T) {
 	}
 
 	log2, mem2, _ := adapterLogger(t, pipelog.Config{Level: event.LevelWarn})
-	h2 := log2.SlogHandler(&pipelog.SlogOptions{Level: slog.LevelError})
+	h2 := pipelogslog.NewHandler(log2, pipelogslog.Config{Level: slog.LevelError})
 	if h2.Enabled(ctx, slog.LevelWarn) || !h2.Enabled(ctx, slog.LevelError) {
 		t.Error("SlogOptions.Level not applied")
 	}
-	if log2.SlogHandler(nil).Enabled(ctx, slog.LevelInfo) {
+	if pipelogslog.NewHandler(log2, pipelogslog.Config{}).Enabled(ctx, slog.LevelInfo) {
 		t.Error("Logger level not applied")
 	}
 	slog.New(h2).Warn("dropped")
@@ -288,7 +231,7 @@ func TestSlogLevels(t *testing.T) {
 
 func TestSlogContextAndCaller(t *testing.T) {
 	log, mem, _ := adapterLogger(t, pipelog.Config{Caller: true})
-	l := slog.New(log.SlogHandler(nil))
+	l := slog.New(pipelogslog.NewHandler(log, pipelogslog.Config{}))
 	ctx := logctx.WithTrace(context.Background(), "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7")
 	ctx = logctx.WithLabel(ctx, "run", "r1")
 	l.InfoContext(ctx, "hello", "labels.team", "data")
@@ -298,7 +241,7 @@ func TestSlogContextAndCaller(t *testing.T) {
 	wantAt(t, lines[0], "span.id", "00f067aa0ba902b7")
 	wantAt(t, lines[0], "labels.run", "r1")
 	wantAt(t, lines[0], "labels.team", "data")
-	if f, _ := at(lines[0], "log.origin.file.name").(string); !strings.HasSuffix(f, "slog_test.go") {
+	if f, _ := at(lines[0], "log.origin.file.name").(string); !strings.HasSuffix(f, "pipelogslog/handler_test.go") {
 		t.Errorf("log.origin.file.name = %q", f)
 	}
 	if f, _ := at(lines[0], "log.origin.function").(string); !strings.HasSuffix(f, "TestSlogContextAndCaller") {
@@ -307,13 +250,13 @@ func TestSlogContextAndCaller(t *testing.T) {
 	wantAbsent(t, lines[1], "trace")
 
 	log2, mem2, _ := adapterLogger(t, pipelog.Config{})
-	slog.New(log2.SlogHandler(nil)).Info("no caller")
+	slog.New(pipelogslog.NewHandler(log2, pipelogslog.Config{})).Info("no caller")
 	wantAbsent(t, adapterLines(t, mem2)[0], "log.origin")
 }
 
 func TestSlogHandlersAreImmutable(t *testing.T) {
 	log, mem, _ := adapterLogger(t, pipelog.Config{})
-	base := slog.New(log.SlogHandler(nil))
+	base := slog.New(pipelogslog.NewHandler(log, pipelogslog.Config{}))
 	a := base.With("a", 1)
 	g := a.WithGroup("g")
 	b := g.With("b", 2)
@@ -352,7 +295,7 @@ func (badJSON) MarshalJSON() ([]byte, error) { return nil, errors.New("no JSON t
 
 func TestSlogValueKinds(t *testing.T) {
 	log, mem, errs := adapterLogger(t, pipelog.Config{})
-	l := slog.New(log.SlogHandler(nil))
+	l := slog.New(pipelogslog.NewHandler(log, pipelogslog.Config{}))
 	l.Info("kinds",
 		"s", "x\n\"y\"", "i", -3, "u", uint64(1<<63), "f", 1.5, "nan", 0/func() float64 { return 0 }(),
 		"b", true, "d", time.Second, "t", time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC),
@@ -380,7 +323,7 @@ func TestSlogValueKinds(t *testing.T) {
 
 func TestSlogNilLogger(t *testing.T) {
 	var log *pipelog.Logger
-	h := log.SlogHandler(nil)
+	h := pipelogslog.NewHandler(log, pipelogslog.Config{})
 	if h.Enabled(context.Background(), slog.LevelError) {
 		t.Error("nil Logger enabled")
 	}
@@ -389,11 +332,11 @@ func TestSlogNilLogger(t *testing.T) {
 
 func TestSlogHandleAllocations(t *testing.T) {
 	skipIfRace(t)
-	log2, err := pipelog.New(pipelog.Config{Service: "s", Sinks: []sink.Sink{sink.Writer(discard{})}})
+	log2, err := pipelog.New(pipelog.Config{Service: "s", Sinks: []sink.Sink{sink.NewWriter(discard{}, sink.WriterConfig{})}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := slog.New(log2.SlogHandler(nil)).With("tenant", "acme")
+	l := slog.New(pipelogslog.NewHandler(log2, pipelogslog.Config{})).With("tenant", "acme")
 	ctx := context.Background()
 	attrs := []slog.Attr{slog.String("url.path", "/o"), slog.Int("items", 3), slog.Bool("retry", true), slog.String("k", "v")}
 	n := testing.AllocsPerRun(200, func() { l.LogAttrs(ctx, slog.LevelInfo, "m", attrs...) })
@@ -401,31 +344,19 @@ func TestSlogHandleAllocations(t *testing.T) {
 		t.Errorf("%v allocations per record, want 0", n)
 	}
 	// With log.origin from the record's PC too.
-	log3, err := pipelog.New(pipelog.Config{Service: "s", Caller: true, Sinks: []sink.Sink{sink.Writer(discard{})}})
+	log3, err := pipelog.New(pipelog.Config{Service: "s", Caller: true, Sinks: []sink.Sink{sink.NewWriter(discard{}, sink.WriterConfig{})}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	l3 := slog.New(log3.SlogHandler(nil))
+	l3 := slog.New(pipelogslog.NewHandler(log3, pipelogslog.Config{}))
 	if n := testing.AllocsPerRun(200, func() { l3.LogAttrs(ctx, slog.LevelInfo, "m", attrs...) }); n > 0 {
 		t.Errorf("%v allocations per record with Caller, want 0", n)
 	}
 }
 
-// skipIfRace skips allocation tests under the race detector, which makes
-// sync.Pool drop items at random (and so allocate).
-func skipIfRace(t *testing.T) {
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range bi.Settings {
-			if s.Key == "-race" && s.Value == "true" {
-				t.Skip("allocation counts are meaningless under -race")
-			}
-		}
-	}
-}
+type discard = testlog.Discard
 
-type discard struct{}
-
-func (discard) Write(p []byte) (int, error) { return len(p), nil }
+var skipIfRace = testlog.SkipUnderRace
 
 // TestSlogRandomAttrsStayConformant throws random mixes of colliding keys,
 // dotted keys, groups, ECS names and labels at the handler: every line must
@@ -452,7 +383,7 @@ func TestSlogRandomAttrsStayConformant(t *testing.T) {
 		}
 		return slog.Any(k, vals[rnd(len(vals))])
 	}
-	base := slog.New(log.SlogHandler(nil))
+	base := slog.New(pipelogslog.NewHandler(log, pipelogslog.Config{}))
 	for range 2000 {
 		l := base
 		for range rnd(3) {
@@ -477,7 +408,7 @@ func TestSlogRandomAttrsStayConformant(t *testing.T) {
 func TestSlogAttrDoesNotReplaceLoggerField(t *testing.T) {
 	log, mem, _ := adapterLogger(t, pipelog.Config{})
 	log = log.With(pipelog.Field{Key: "url.path", Value: "/fixed"})
-	slog.New(log.SlogHandler(nil)).Info("m", "url.path", "/attr")
+	slog.New(pipelogslog.NewHandler(log, pipelogslog.Config{})).Info("m", "url.path", "/attr")
 	m := adapterLines(t, mem)[0]
 	wantAt(t, m, "url.path", "/fixed")
 	wantAt(t, m, "Pipelog.Attrs.url.path", "/attr")

@@ -1,4 +1,4 @@
-package sink
+package elasticsearch
 
 import (
 	"bufio"
@@ -31,6 +31,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pipelog/pipelog/internal/esfake"
+	"github.com/pipelog/pipelog/sink"
 )
 
 // memSink is an in-memory dead letter.
@@ -119,8 +120,8 @@ func testDoc(run string, i int) []byte {
 func testID(run string, i int) string { return fmt.Sprintf("%s-%06d", run, i) }
 
 // fastConfig is a config with short timings for tests.
-func fastConfig(addr string, dl Sink, el *errLog) ElasticsearchConfig {
-	return ElasticsearchConfig{
+func fastConfig(addr string, dl sink.Sink, el *errLog) Config {
+	return Config{
 		Addresses:       []string{addr},
 		Dataset:         "Test.App",
 		Namespace:       "ci",
@@ -177,22 +178,22 @@ func TestElasticsearchFaults(t *testing.T) {
 	}
 	tests := []struct {
 		name   string
-		setup  func(f *esfake.Server, cfg *ElasticsearchConfig)
+		setup  func(f *esfake.Server, cfg *Config)
 		wantDL func(i int) bool // which events must end in the dead letter
 		dlType string           // their error.type (substring)
-		check  func(t *testing.T, st ElasticsearchStats, dl map[string]dlEntry)
+		check  func(t *testing.T, st Stats, dl map[string]dlEntry)
 	}{
 		{name: "clean"},
-		{name: "whole 429 then ok", setup: func(f *esfake.Server, _ *ElasticsearchConfig) {
+		{name: "whole 429 then ok", setup: func(f *esfake.Server, _ *Config) {
 			f.Script(esfake.Fault{Status: 429}, esfake.Fault{Status: 429}, esfake.Fault{Status: 429})
-		}, check: func(t *testing.T, st ElasticsearchStats, _ map[string]dlEntry) {
+		}, check: func(t *testing.T, st Stats, _ map[string]dlEntry) {
 			assert.Positive(t, st.Retried)
 			assert.GreaterOrEqual(t, st.RequestErrors, int64(3))
 		}},
-		{name: "whole 500 502 503 504", setup: func(f *esfake.Server, _ *ElasticsearchConfig) {
+		{name: "whole 500 502 503 504", setup: func(f *esfake.Server, _ *Config) {
 			f.Script(esfake.Fault{Status: 500}, esfake.Fault{Status: 502}, esfake.Fault{Status: 503}, esfake.Fault{Status: 504}, esfake.Fault{Status: 503})
 		}},
-		{name: "per-item 429 400 409 503 mix", setup: func(f *esfake.Server, _ *ElasticsearchConfig) {
+		{name: "per-item 429 400 409 503 mix", setup: func(f *esfake.Server, _ *Config) {
 			f.Script(esfake.Fault{ItemStatus: func(i int, id string) int {
 				switch id[len(id)-1] {
 				case '1':
@@ -208,7 +209,7 @@ func TestElasticsearchFaults(t *testing.T) {
 			}})
 			f.FaultFunc(func(int) esfake.Fault { return esfake.Fault{ItemStatus: everyTenth(2, 400)} })
 		}, wantDL: func(i int) bool { return i%10 == 2 }, dlType: "document_parsing_exception",
-			check: func(t *testing.T, st ElasticsearchStats, dl map[string]dlEntry) {
+			check: func(t *testing.T, st Stats, dl map[string]dlEntry) {
 				assert.Positive(t, st.Duplicates)
 				for _, e := range dl {
 					assert.Equal(t, 400, e.Status)
@@ -216,59 +217,59 @@ func TestElasticsearchFaults(t *testing.T) {
 					assert.Equal(t, "logs-test.app-ci", e.Index)
 				}
 			}},
-		{name: "per-item 429 forever exhausts retries", setup: func(f *esfake.Server, cfg *ElasticsearchConfig) {
+		{name: "per-item 429 forever exhausts retries", setup: func(f *esfake.Server, cfg *Config) {
 			cfg.MaxRetries = 2
 			f.FaultFunc(func(int) esfake.Fault { return esfake.Fault{ItemStatus: everyTenth(7, 429)} })
 		}, wantDL: func(i int) bool { return i%10 == 7 }, dlType: dlRetriesExhausted,
-			check: func(t *testing.T, _ ElasticsearchStats, dl map[string]dlEntry) {
+			check: func(t *testing.T, _ Stats, dl map[string]dlEntry) {
 				for _, e := range dl {
 					assert.Equal(t, 3, e.Attempts)
 					assert.Contains(t, e.Error.Reason, "429")
 				}
 			}},
-		{name: "413 splits the batch", setup: func(f *esfake.Server, _ *ElasticsearchConfig) { f.MaxItems(7) }},
-		{name: "413 single event dead-lettered", setup: func(f *esfake.Server, _ *ElasticsearchConfig) {
+		{name: "413 splits the batch", setup: func(f *esfake.Server, _ *Config) { f.MaxItems(7) }},
+		{name: "413 single event dead-lettered", setup: func(f *esfake.Server, _ *Config) {
 			f.FaultFunc(func(int) esfake.Fault {
 				return esfake.Fault{Hook: func(*http.Request) {}}
 			})
 			f.MaxItems(0)
 			f.Script(esfake.Fault{Status: 413}) // a 413 for the very first request: split until single items
 		}},
-		{name: "connection reset mid-response", setup: func(f *esfake.Server, _ *ElasticsearchConfig) {
+		{name: "connection reset mid-response", setup: func(f *esfake.Server, _ *Config) {
 			f.Script(esfake.Fault{Reset: true}, esfake.Fault{Reset: true}, esfake.Fault{Reset: true})
-		}, check: func(t *testing.T, st ElasticsearchStats, _ map[string]dlEntry) {
+		}, check: func(t *testing.T, st Stats, _ map[string]dlEntry) {
 			assert.Positive(t, st.Duplicates, "the reset requests were stored; their retry must answer 409")
 		}},
-		{name: "truncated body", setup: func(f *esfake.Server, _ *ElasticsearchConfig) {
+		{name: "truncated body", setup: func(f *esfake.Server, _ *Config) {
 			f.Script(esfake.Fault{Truncate: true}, esfake.Fault{Truncate: true})
-		}, check: func(t *testing.T, st ElasticsearchStats, _ map[string]dlEntry) {
+		}, check: func(t *testing.T, st Stats, _ map[string]dlEntry) {
 			assert.Positive(t, st.Duplicates)
 		}},
-		{name: "items array shorter than the batch", setup: func(f *esfake.Server, _ *ElasticsearchConfig) {
+		{name: "items array shorter than the batch", setup: func(f *esfake.Server, _ *Config) {
 			f.Script(esfake.Fault{ShortItems: 1}, esfake.Fault{ShortItems: 5})
-		}, check: func(t *testing.T, st ElasticsearchStats, _ map[string]dlEntry) {
+		}, check: func(t *testing.T, st Stats, _ map[string]dlEntry) {
 			assert.Positive(t, st.Duplicates)
 		}},
-		{name: "unparseable 200 body", setup: func(f *esfake.Server, _ *ElasticsearchConfig) {
+		{name: "unparseable 200 body", setup: func(f *esfake.Server, _ *Config) {
 			f.Script(esfake.Fault{Garbage: true})
 		}},
-		{name: "missing X-Elastic-Product at first", setup: func(f *esfake.Server, _ *ElasticsearchConfig) {
+		{name: "missing X-Elastic-Product at first", setup: func(f *esfake.Server, _ *Config) {
 			f.Script(esfake.Fault{NoProduct: true}, esfake.Fault{NoProduct: true})
 		}},
-		{name: "missing X-Elastic-Product always", setup: func(f *esfake.Server, cfg *ElasticsearchConfig) {
+		{name: "missing X-Elastic-Product always", setup: func(f *esfake.Server, cfg *Config) {
 			cfg.MaxRetries = 1
 			f.FaultFunc(func(int) esfake.Fault { return esfake.Fault{NoProduct: true} })
 		}, wantDL: func(int) bool { return true }, dlType: dlRetriesExhausted,
-			check: func(t *testing.T, _ ElasticsearchStats, dl map[string]dlEntry) {
+			check: func(t *testing.T, _ Stats, dl map[string]dlEntry) {
 				for _, e := range dl {
 					assert.Contains(t, e.Error.Reason, "X-Elastic-Product")
 				}
 			}},
-		{name: "slow response past request timeout", setup: func(f *esfake.Server, cfg *ElasticsearchConfig) {
+		{name: "slow response past request timeout", setup: func(f *esfake.Server, cfg *Config) {
 			cfg.RequestTimeout = 150 * time.Millisecond
 			f.Script(esfake.Fault{Delay: time.Second}, esfake.Fault{Delay: time.Second})
 		}},
-		{name: "whole 400 dead-letters the batch", setup: func(f *esfake.Server, _ *ElasticsearchConfig) {
+		{name: "whole 400 dead-letters the batch", setup: func(f *esfake.Server, _ *Config) {
 			f.FaultFunc(func(int) esfake.Fault { return esfake.Fault{Status: 400} })
 		}, wantDL: func(int) bool { return true }, dlType: dlRequestRejected},
 	}
@@ -282,7 +283,7 @@ func TestElasticsearchFaults(t *testing.T) {
 			if tc.setup != nil {
 				tc.setup(fake, &cfg)
 			}
-			s, err := NewElasticsearch(cfg)
+			s, err := New(cfg)
 			require.NoError(t, err)
 			run := strings.ReplaceAll(tc.name, " ", "_")
 			ids := make([]string, n)
@@ -346,7 +347,7 @@ func TestElasticsearchRequestShape(t *testing.T) {
 	cfg.BulkQuery = url.Values{"_time_field": {"@timestamp"}, "_msg_field": {"message"}}
 	cfg.Header = http.Header{"VL-Stream-Fields": {"labels.run"}}
 	cfg.Dataset, cfg.Namespace = "My App/Front-End", "Prod:EU"
-	s, err := NewElasticsearch(cfg)
+	s, err := New(cfg)
 	require.NoError(t, err)
 	assert.Equal(t, "logs-my_app_front_end-prod_eu", s.Index())
 	require.NoError(t, s.Write(testDoc("shape", 1)))
@@ -373,7 +374,7 @@ func TestElasticsearchNoCompression(t *testing.T) {
 	dl, el := &memSink{}, &errLog{}
 	cfg := fastConfig(fake.URL, dl, el)
 	cfg.DisableCompression = true
-	s, err := NewElasticsearch(cfg)
+	s, err := New(cfg)
 	require.NoError(t, err)
 	require.NoError(t, s.Write(testDoc("plain", 1)))
 	require.NoError(t, s.Close(context.Background()))
@@ -388,7 +389,7 @@ func TestElasticsearchInvalidLines(t *testing.T) {
 	fake := esfake.New()
 	defer fake.Close()
 	dl, el := &memSink{}, &errLog{}
-	s, err := NewElasticsearch(fastConfig(fake.URL, dl, el))
+	s, err := New(fastConfig(fake.URL, dl, el))
 	require.NoError(t, err)
 	bad := []string{
 		`{"message":"truncated`,
@@ -429,7 +430,7 @@ func TestElasticsearchMintedIDsAreStableAcrossRetries(t *testing.T) {
 	defer fake.Close()
 	fake.Script(esfake.Fault{Reset: true}, esfake.Fault{Truncate: true})
 	dl, el := &memSink{}, &errLog{}
-	s, err := NewElasticsearch(fastConfig(fake.URL, dl, el))
+	s, err := New(fastConfig(fake.URL, dl, el))
 	require.NoError(t, err)
 	for i := range 200 {
 		require.NoError(t, s.Write(fmt.Appendf(nil, `{"message":"m%d"}`+"\n", i)))
@@ -456,7 +457,7 @@ func TestElasticsearchDownAtStartup(t *testing.T) {
 	dl, el := &memSink{}, &errLog{}
 	cfg := fastConfig("http://"+addr, dl, el)
 	start := time.Now()
-	s, err := NewElasticsearch(cfg)
+	s, err := New(cfg)
 	require.NoError(t, err)
 	assert.Less(t, time.Since(start), 100*time.Millisecond, "New must not contact the server")
 	ids := make([]string, 300)
@@ -488,7 +489,7 @@ func TestElasticsearchQueueFullDrops(t *testing.T) {
 	cfg := fastConfig("http://"+addr, dl, el)
 	cfg.MaxQueueEvents = 100
 	cfg.QueueFullTimeout = -1
-	s, err := NewElasticsearch(cfg)
+	s, err := New(cfg)
 	require.NoError(t, err)
 	dropped := 0
 	for i := range 1000 {
@@ -517,8 +518,8 @@ func TestElasticsearchQueueFullDrops(t *testing.T) {
 	}
 	st = s.Stats()
 	assert.EqualValues(t, 0, st.Queued+st.InFlight+st.QueuedBytes)
-	assert.ErrorIs(t, s.Write(testDoc("drop", 0)), ErrClosed)
-	assert.ErrorIs(t, s.Flush(context.Background()), ErrClosed)
+	assert.ErrorIs(t, s.Write(testDoc("drop", 0)), sink.ErrClosed)
+	assert.ErrorIs(t, s.Flush(context.Background()), sink.ErrClosed)
 	assert.NoError(t, s.Close(context.Background()))
 }
 
@@ -528,7 +529,7 @@ func TestElasticsearchQueueFullWaitsThenDrops(t *testing.T) {
 	cfg := fastConfig("http://"+addr, dl, el)
 	cfg.MaxQueueBytes = 2000 // a few events
 	cfg.QueueFullTimeout = 50 * time.Millisecond
-	s, err := NewElasticsearch(cfg)
+	s, err := New(cfg)
 	require.NoError(t, err)
 	var err2 error
 	for i := 0; err2 == nil && i < 100; i++ {
@@ -554,7 +555,7 @@ func TestElasticsearchBlockWhenFull(t *testing.T) {
 	cfg.MaxQueueEvents = 20
 	cfg.FlushEvents = 5
 	cfg.BlockWhenFull = true
-	s, err := NewElasticsearch(cfg)
+	s, err := New(cfg)
 	require.NoError(t, err)
 	done := make(chan struct{})
 	go func() {
@@ -581,7 +582,7 @@ func TestElasticsearchCloseDeadlineDeadLettersInFlight(t *testing.T) {
 	defer fake.Close()
 	fake.FaultFunc(func(int) esfake.Fault { return esfake.Fault{Delay: 10 * time.Second} })
 	dl, el := &memSink{}, &errLog{}
-	s, err := NewElasticsearch(fastConfig(fake.URL, dl, el))
+	s, err := New(fastConfig(fake.URL, dl, el))
 	require.NoError(t, err)
 	ids := make([]string, 120)
 	for i := range ids {
@@ -606,7 +607,7 @@ func TestElasticsearchFlushTimeoutKeepsEvents(t *testing.T) {
 	defer fake.Close()
 	fake.Script(esfake.Fault{Delay: 400 * time.Millisecond})
 	dl, el := &memSink{}, &errLog{}
-	s, err := NewElasticsearch(fastConfig(fake.URL, dl, el))
+	s, err := New(fastConfig(fake.URL, dl, el))
 	require.NoError(t, err)
 	require.NoError(t, s.Write(testDoc("flush", 1)))
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
@@ -629,7 +630,7 @@ func TestElasticsearchCredentialsNeverPrinted(t *testing.T) {
 	}))
 	defer srv.Close()
 	u, _ := url.Parse(srv.URL)
-	cases := map[string]ElasticsearchConfig{
+	cases := map[string]Config{
 		"basic auth":   {Addresses: []string{srv.URL}, Username: user, Password: pass},
 		"api key":      {Addresses: []string{srv.URL}, APIKey: apiKey},
 		"url userinfo": {Addresses: []string{"http://" + user + ":" + pass + "@" + u.Host}},
@@ -640,7 +641,7 @@ func TestElasticsearchCredentialsNeverPrinted(t *testing.T) {
 			dl, el := &memSink{}, &errLog{}
 			base := fastConfig("", dl, el)
 			base.Addresses, base.Username, base.Password, base.APIKey = cfg.Addresses, cfg.Username, cfg.Password, cfg.APIKey
-			s, err := NewElasticsearch(base)
+			s, err := New(base)
 			require.NoError(t, err)
 			for i := range 20 {
 				require.NoError(t, s.Write(testDoc("cred", i)))
@@ -671,7 +672,7 @@ func TestElasticsearchCredentialsNeverPrinted(t *testing.T) {
 		})
 	}
 	// invalid config errors do not leak either
-	_, err := NewElasticsearch(ElasticsearchConfig{Addresses: []string{"http://u:" + pass + "@[::1"}, Password: pass})
+	_, err := New(Config{Addresses: []string{"http://u:" + pass + "@[::1"}, Password: pass})
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), pass)
 }
@@ -685,7 +686,7 @@ func TestElasticsearchDefaultDeadLetterFile(t *testing.T) {
 	el := &errLog{}
 	cfg := fastConfig(fake.URL, nil, el)
 	cfg.DeadLetterPath = path
-	s, err := NewElasticsearch(cfg)
+	s, err := New(cfg)
 	require.NoError(t, err)
 	_, statErr := os.Stat(path)
 	assert.True(t, os.IsNotExist(statErr), "file created lazily")
@@ -713,12 +714,12 @@ func TestElasticsearchDefaultDeadLetterFile(t *testing.T) {
 	assert.Equal(t, 10, n)
 }
 
-func TestElasticsearchConfigErrors(t *testing.T) {
-	_, err := NewElasticsearch(ElasticsearchConfig{Addresses: []string{"http://127.0.0.1:1"}, CloudID: "x:eA=="})
+func TestConfigErrors(t *testing.T) {
+	_, err := New(Config{Addresses: []string{"http://127.0.0.1:1"}, CloudID: "x:eA=="})
 	assert.Error(t, err)
-	_, err = NewElasticsearch(ElasticsearchConfig{Addresses: []string{"http://127.0.0.1:1"}, CompressionLevel: 42})
+	_, err = New(Config{Addresses: []string{"http://127.0.0.1:1"}, CompressionLevel: 42})
 	assert.Error(t, err)
-	_, err = NewElasticsearch(ElasticsearchConfig{Addresses: []string{"http://127.0.0.1:1"}, Index: `bad"index`})
+	_, err = New(Config{Addresses: []string{"http://127.0.0.1:1"}, Index: `bad"index`})
 	assert.Error(t, err)
 }
 
@@ -771,7 +772,7 @@ func TestElasticsearchConcurrentFlushAndClose(t *testing.T) {
 	fake := esfake.New()
 	defer fake.Close()
 	dl, el := &memSink{}, &errLog{}
-	s, err := NewElasticsearch(fastConfig(fake.URL, dl, el))
+	s, err := New(fastConfig(fake.URL, dl, el))
 	require.NoError(t, err)
 	var wg sync.WaitGroup
 	for w := range 4 {
@@ -780,13 +781,13 @@ func TestElasticsearchConcurrentFlushAndClose(t *testing.T) {
 			defer wg.Done()
 			for i := range 300 {
 				err := s.Write(testDoc(fmt.Sprintf("cc%d", w), i))
-				if errors.Is(err, ErrClosed) {
+				if errors.Is(err, sink.ErrClosed) {
 					return
 				}
 				assert.NoError(t, err)
 				if i%50 == 0 {
 					if err := s.Flush(context.Background()); err != nil {
-						assert.ErrorIs(t, err, ErrClosed)
+						assert.ErrorIs(t, err, sink.ErrClosed)
 					}
 				}
 			}
@@ -930,7 +931,7 @@ func TestElasticsearchMemoryBoundWhenUnreachable(t *testing.T) {
 	runtime.GC()
 	var base runtime.MemStats
 	runtime.ReadMemStats(&base)
-	s, err := NewElasticsearch(cfg)
+	s, err := New(cfg)
 	require.NoError(t, err)
 	var peak atomic.Uint64
 	stop := make(chan struct{})
@@ -979,11 +980,11 @@ func TestElasticsearchTLSVerifiedByDefault(t *testing.T) {
 	sum := sha256.Sum256(cert.Raw)
 	fingerprint := hex.EncodeToString(sum[:])
 
-	send := func(t *testing.T, mod func(*ElasticsearchConfig), run string) (*errLog, int) {
+	send := func(t *testing.T, mod func(*Config), run string) (*errLog, int) {
 		dl, el := &memSink{}, &errLog{}
 		cfg := fastConfig(fake.URL, dl, el)
 		mod(&cfg)
-		s, err := NewElasticsearch(cfg)
+		s, err := New(cfg)
 		require.NoError(t, err)
 		for i := range 10 {
 			require.NoError(t, s.Write(testDoc(run, i)))
@@ -1001,20 +1002,20 @@ func TestElasticsearchTLSVerifiedByDefault(t *testing.T) {
 		return el, n
 	}
 	t.Run("untrusted certificate is refused", func(t *testing.T) {
-		el, n := send(t, func(*ElasticsearchConfig) {}, "untrusted")
+		el, n := send(t, func(*Config) {}, "untrusted")
 		assert.Zero(t, n)
 		assert.Contains(t, el.joined(), "certificate")
 	})
 	t.Run("CACert", func(t *testing.T) {
-		_, n := send(t, func(c *ElasticsearchConfig) { c.CACert = caPEM }, "ca")
+		_, n := send(t, func(c *Config) { c.CACert = caPEM }, "ca")
 		assert.Equal(t, 10, n)
 	})
 	t.Run("CertificateFingerprint", func(t *testing.T) {
-		_, n := send(t, func(c *ElasticsearchConfig) { c.CertificateFingerprint = fingerprint }, "fp")
+		_, n := send(t, func(c *Config) { c.CertificateFingerprint = fingerprint }, "fp")
 		assert.Equal(t, 10, n)
 	})
 	t.Run("wrong fingerprint is refused", func(t *testing.T) {
-		el, n := send(t, func(c *ElasticsearchConfig) { c.CertificateFingerprint = strings.Repeat("ab", 32) }, "badfp")
+		el, n := send(t, func(c *Config) { c.CertificateFingerprint = strings.Repeat("ab", 32) }, "badfp")
 		assert.Zero(t, n)
 		assert.NotEmpty(t, el.joined())
 	})
@@ -1028,7 +1029,7 @@ func TestElasticsearchCloudID(t *testing.T) {
 	cfg.Addresses = nil
 	cfg.CloudID = cloudID
 	cfg.APIKey = "c2VjcmV0LWFwaS1rZXk="
-	s, err := NewElasticsearch(cfg)
+	s, err := New(cfg)
 	require.NoError(t, err)
 	require.NoError(t, s.Write(testDoc("cloud", 1)))
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)

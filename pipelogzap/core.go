@@ -1,4 +1,12 @@
-package pipelog
+// Package pipelogzap is a zapcore.Core that writes zap entries through a
+// pipelog Logger: the same ECS lines, correlation, sinks and counters as
+// typed events, instead of ecszap.
+//
+//	zl := zap.New(pipelogzap.NewCore(log), zap.AddCaller())
+//
+// It imports go.uber.org/zap, the root package and the module's internal
+// encoder and core; programs that do not import it never link zap.
+package pipelogzap
 
 import (
 	"context"
@@ -11,17 +19,19 @@ import (
 
 	"go.uber.org/zap/zapcore"
 
+	"github.com/pipelog/pipelog"
 	"github.com/pipelog/pipelog/event"
+	"github.com/pipelog/pipelog/internal/core"
 	"github.com/pipelog/pipelog/internal/encode"
 )
 
-// ZapCore returns a zapcore.Core that writes entries as ECS lines through
-// l's encoder and sinks, so zap users get the same output as typed events:
+// NewCore returns a zapcore.Core that writes entries as ECS lines through
+// log's encoder and sinks, so zap users get the same output as typed events:
 //
-//	logger := zap.New(log.ZapCore(), zap.AddCaller())
+//	logger := zap.New(pipelogzap.NewCore(log), zap.AddCaller())
 //	logger.Info("order accepted", zap.String("url.path", "/orders"), zap.Error(err))
 //
-// Fields are placed as slog attributes are (see Logger.SlogHandler): ECS
+// Fields are placed as slog attributes are (see pipelogslog.NewHandler): ECS
 // names with fitting values on their ECS fields, "labels.<k>" strings as
 // labels, everything else under Pipelog.Attrs, zap.Namespace and
 // zap.Object as nested objects, dotted keys split, no key ever written
@@ -39,68 +49,68 @@ import (
 //   - The caller's field slice is only read, never modified.
 //   - Levels: Debug → debug, Info → info, Warn → warn, Error → error,
 //     DPanic/Panic/Fatal → error+1/+2/+3.
-//   - Entry.LoggerName (zap's Named) is log.logger, after Config.Name.
+//   - Entry.LoggerName (zap's Named) is log.logger, after pipelog's
+//     Config.Name.
 //   - Entry.Caller (zap.AddCaller) is log.origin.*; Entry.Stack
 //     (zap.AddStacktrace) is error.stack_trace when the entry has an error
 //     (a stack the error carries itself, event.WithStack, is preferred),
 //     else Pipelog.stack_trace.
-//   - ZapContext(ctx) as a field supplies correlation and trace from ctx.
+//   - Context(ctx) as a field supplies correlation and trace from ctx.
 //   - Entries above Error (DPanic, Panic, Fatal) flush the sinks before
 //     Write returns (at most 5s), since zap may panic or exit next.
 //
 // With encodes its fields once. Sync flushes the Logger's sinks. Sampling
-// works by wrapping: zapcore.NewSamplerWithOptions(log.ZapCore(), …).
-// Write never returns sink errors to zap: they go to Config.OnError.
-func (l *Logger) ZapCore() zapcore.Core {
-	return &zapCore{l: l, names: &zapNames{}}
+// works by wrapping: zapcore.NewSamplerWithOptions(pipelogzap.NewCore(log), …).
+// Write never returns sink errors to zap: they go to pipelog's
+// Config.OnError.
+func NewCore(log *pipelog.Logger) zapcore.Core {
+	return &zapCore{l: core.LoggerHandle(log), names: &zapNames{}}
 }
 
-// ZapContext returns a zap field that makes the entry take correlation,
+// Context returns a zap field that makes the entry take correlation,
 // trace and the other logctx values from ctx, as Emit does. Other cores
 // ignore it (it is a zapcore.SkipType field).
-func ZapContext(ctx context.Context) zapcore.Field {
+func Context(ctx context.Context) zapcore.Field {
 	return zapcore.Field{Type: zapcore.SkipType, Interface: ctx}
 }
 
 type zapCore struct {
-	l     *Logger
+	l     *core.Handle  // nil for a nil Logger: the core discards everything
 	attrs *encode.Attrs // With fields, frozen; nil when there are none
 	err   error         // an error field from With
 	ctx   context.Context
 	names *zapNames // shared by the cores With derives
 }
 
-// zapNames caches an Encoder per zap logger name (log.logger is fixed per
-// Encoder). Past maxZapNames names, lines are written without the name.
+// zapNames caches the log.logger value per zap logger name (zap's Named
+// joins with '.'; pipelog's Config.Name comes first), so that a line does
+// not build the string again. Past maxZapNames names, lines are written
+// with the joined name built per line.
 type zapNames struct {
-	m sync.Map // string → *encode.Encoder
+	m sync.Map // string → string
 	n atomic.Int32
 }
 
 const maxZapNames = 256
 
-func (zc *zapCore) encoder(name string) *encode.Encoder {
+func (zc *zapCore) loggerName(name string) string {
 	if name == "" {
-		return zc.l.enc
+		return ""
 	}
 	if v, ok := zc.names.m.Load(name); ok {
-		return v.(*encode.Encoder)
+		return v.(string)
+	}
+	full := name
+	if base := zc.l.C.Enc.Config().LoggerName; base != "" {
+		full = base + "." + name
 	}
 	if zc.names.n.Load() >= maxZapNames {
-		return zc.l.enc
+		return full
 	}
-	cfg := zc.l.enc.Config()
-	if cfg.LoggerName != "" {
-		cfg.LoggerName += "." + name
-	} else {
-		cfg.LoggerName = name
-	}
-	e, _ := encode.NewEncoder(cfg) // cfg.Fields were checked when l was made
-	v, loaded := zc.names.m.LoadOrStore(name, e)
-	if !loaded {
+	if _, loaded := zc.names.m.LoadOrStore(name, full); !loaded {
 		zc.names.n.Add(1)
 	}
-	return v.(*encode.Encoder)
+	return full
 }
 
 // zapLevel maps zap's levels onto event levels.
@@ -119,7 +129,7 @@ func zapLevel(l zapcore.Level) event.Level {
 }
 
 func (zc *zapCore) Enabled(level zapcore.Level) bool {
-	return zc.l.Enabled(zapLevel(level))
+	return zc.l != nil && zc.l.C.Enabled(zapLevel(level))
 }
 
 func (zc *zapCore) With(fields []zapcore.Field) zapcore.Core {
@@ -131,7 +141,7 @@ func (zc *zapCore) With(fields []zapcore.Field) zapcore.Core {
 		zc2.attrs = zc.attrs.Clone()
 	} else {
 		zc2.attrs = &encode.Attrs{}
-		zc2.attrs.Reset(zc.l.enc)
+		zc2.attrs.Reset(zc.l.C.Enc, zc.l.Fixed)
 	}
 	o := zapObjectEncoder{a: zc2.attrs}
 	for i := range fields {
@@ -152,43 +162,58 @@ func (zc *zapCore) Write(ent zapcore.Entry, fields []zapcore.Field) error {
 	if l == nil {
 		return nil
 	}
-	c := l.core
-	enc := zc.encoder(ent.LoggerName)
-	s := getAdapterScratch()
+	c := l.C
+	zs := zapScratches.Get().(*zapScratch)
+	s := &zs.Scratch
 	if zc.attrs != nil {
-		s.attrs.CopyFrom(zc.attrs)
+		s.Attrs.CopyFrom(zc.attrs)
 	} else {
-		s.attrs.Reset(l.enc)
+		s.Attrs.Reset(c.Enc, l.Fixed)
 	}
-	s.zap.a = &s.attrs
+	zs.obj.a = &s.Attrs
 	err, ctx := zc.err, zc.ctx
 	for i := range fields {
-		addZapField(&s.zap, &fields[i], &err, &ctx)
+		addZapField(&zs.obj, &fields[i], &err, &ctx)
 	}
-	var id [32]byte
-	rec := encode.Record{Time: ent.Time, EventID: c.ids.next(&id)}
+	zs.obj.a = nil
+	ln := c.GetLine()
+	rec := encode.Record{Time: ent.Time, Logger: zc.loggerName(ent.LoggerName)}
 	if rec.Time.IsZero() {
-		rec.Time = c.now()
+		rec.Time = c.Now()
 	}
 	stack := ent.Stack
 	if stack != "" && err != nil {
 		err, stack = encode.WithStackTrace(err, stack), ""
 	}
 	rec.Base = event.Base{Level: zapLevel(ent.Level), Message: ent.Message, Err: err}
-	c.gatherAdapter(ctx, &rec)
+	c.Gather(ctx, &rec)
 	if ent.Caller.Defined {
 		rec.Caller = encode.Caller{File: ent.Caller.File, Line: ent.Caller.Line, Function: ent.Caller.Function}
 	}
-	c.writeAdapter(enc, &rec, s, stack)
+	c.WriteAttrs(ln, &rec, s, stack)
+	core.PutLine(ln)
+	if !s.Big() {
+		zapScratches.Put(zs)
+	}
 	if ent.Level > zapcore.ErrorLevel {
 		// DPanic, Panic and Fatal: zap may panic or exit next, so hand the
 		// line on now, as zap's own cores do.
 		ctx, cancel := context.WithTimeout(context.Background(), zapFatalFlush)
-		_ = l.Flush(ctx)
+		_ = c.Flush(ctx)
 		cancel()
 	}
 	return nil
 }
+
+// zapScratch is what one Write needs, pooled: the adapter scratch and the
+// ObjectEncoder handed to fields (an interface argument, so it must not
+// live on the stack of Write).
+type zapScratch struct {
+	core.Scratch
+	obj zapObjectEncoder
+}
+
+var zapScratches = sync.Pool{New: func() any { return new(zapScratch) }}
 
 // zapFatalFlush bounds the flush after a DPanic, Panic or Fatal entry.
 const zapFatalFlush = 5 * time.Second
@@ -198,7 +223,7 @@ func (zc *zapCore) Sync() error {
 	if zc.l == nil {
 		return nil
 	}
-	return zc.l.Flush(context.Background())
+	return zc.l.C.Flush(context.Background())
 }
 
 // addZapField adds f, reading it only.

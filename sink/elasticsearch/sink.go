@@ -1,4 +1,4 @@
-package sink
+package elasticsearch
 
 import (
 	"bytes"
@@ -23,11 +23,13 @@ import (
 
 	"github.com/elastic/go-elasticsearch/v8"
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/pipelog/pipelog/sink"
 )
 
-// ElasticsearchConfig configures an Elasticsearch bulk sink. The zero value
+// Config configures an Elasticsearch bulk sink. The zero value
 // of every field selects the documented default.
-type ElasticsearchConfig struct {
+type Config struct {
 	// Connection (handled by github.com/elastic/go-elasticsearch/v8).
 	// Addresses and CloudID are exclusive; with neither, ELASTICSEARCH_URL
 	// or http://localhost:9200 is used. TLS is verified unless the caller
@@ -101,9 +103,9 @@ type ElasticsearchConfig struct {
 	// {"@timestamp":..,"status":..,"error":{"type":..,"reason":..},
 	// "_index":..,"_id":..,"attempts":..,"document":<original>} (an invalid
 	// line is kept as the string "document_raw"). Default: a
-	// DeadLetterFile at DeadLetterPath (default DefaultDeadLetterPath()),
+	// sink.DeadLetterFile at DeadLetterPath (default sink.DefaultDeadLetterPath()),
 	// closed by Close; a caller-supplied sink is not closed.
-	DeadLetter     Sink
+	DeadLetter     sink.Sink
 	DeadLetterPath string
 
 	// OnError receives every error the sink cannot return from Write:
@@ -113,8 +115,8 @@ type ElasticsearchConfig struct {
 	OnError func(error)
 }
 
-// ElasticsearchStats is a snapshot of the sink's counters.
-type ElasticsearchStats struct {
+// Stats is a snapshot of the sink's counters.
+type Stats struct {
 	Queued           int64 // events accepted, not yet in a request (incl. waiting for retry)
 	QueuedBytes      int64 // bytes of everything unresolved (the queue bound)
 	InFlight         int64 // events in a request being sent
@@ -136,8 +138,8 @@ type ElasticsearchStats struct {
 }
 
 var (
-	_ Sink = (*Elasticsearch)(nil)
-	_ Sink = (*DeadLetterFile)(nil)
+	_ sink.Sink = (*Sink)(nil)
+	_ sink.Sink = (*sink.DeadLetterFile)(nil)
 )
 
 var (
@@ -148,10 +150,10 @@ var (
 	ErrInvalidLine = errors.New("sink: elasticsearch: invalid line")
 )
 
-// Elasticsearch is an asynchronous bulk sink into an Elasticsearch data
+// Sink is an asynchronous bulk sink into an Elasticsearch data
 // stream (or any server speaking the _bulk protocol).
-type Elasticsearch struct {
-	cfg       ElasticsearchConfig
+type Sink struct {
+	cfg       Config
 	client    *elasticsearch.BaseClient
 	bulkURL   string
 	header    http.Header
@@ -159,7 +161,7 @@ type Elasticsearch struct {
 	idPrefix  string
 	actionPre []byte // `{"create":{"_index":"<index>","_id":"`
 	secrets   []string
-	dl        Sink
+	dl        sink.Sink
 	ownDL     bool
 	onError   func(error)
 
@@ -264,7 +266,7 @@ func ensureRaw(b *esBatch) {
 
 // NewElasticsearch returns a running sink. It does not contact the server:
 // an unreachable cluster delays delivery, never construction.
-func NewElasticsearch(cfg ElasticsearchConfig) (*Elasticsearch, error) {
+func New(cfg Config) (*Sink, error) {
 	def := func(p *int, v int) {
 		if *p <= 0 {
 			*p = v
@@ -307,7 +309,7 @@ func NewElasticsearch(cfg ElasticsearchConfig) (*Elasticsearch, error) {
 		cfg.BulkPath = "/" + cfg.BulkPath
 	}
 
-	s := &Elasticsearch{cfg: cfg, epochPending: map[uint64]int64{}}
+	s := &Sink{cfg: cfg, epochPending: map[uint64]int64{}}
 	s.secrets = collectSecrets(cfg)
 
 	tr := cfg.Transport
@@ -366,9 +368,9 @@ func NewElasticsearch(cfg ElasticsearchConfig) (*Elasticsearch, error) {
 	if s.dl == nil {
 		p := cfg.DeadLetterPath
 		if p == "" {
-			p = DefaultDeadLetterPath()
+			p = sink.DefaultDeadLetterPath()
 		}
-		s.dl = NewDeadLetterFile(p)
+		s.dl = sink.NewDeadLetterFile(p)
 		s.ownDL = true
 	}
 	s.onError = cfg.OnError
@@ -392,15 +394,15 @@ func NewElasticsearch(cfg ElasticsearchConfig) (*Elasticsearch, error) {
 }
 
 // Index is the data stream (or index) the sink writes to.
-func (s *Elasticsearch) Index() string { return s.index }
+func (s *Sink) Index() string { return s.index }
 
 // Write validates p (one JSON object, optionally followed by '\n'), copies
 // it into the current batch and returns. The document's event.id becomes the
 // bulk _id; a document without one gets a sink-minted _id, so retries never
 // index it twice.
-func (s *Elasticsearch) Write(p []byte) error {
+func (s *Sink) Write(p []byte) error {
 	if s.isClosed.Load() {
-		return ErrClosed
+		return sink.ErrClosed
 	}
 	line := p
 	if n := len(line); n > 0 && line[n-1] == '\n' {
@@ -425,7 +427,7 @@ func (s *Elasticsearch) Write(p []byte) error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		return ErrClosed
+		return sink.ErrClosed
 	}
 	if need > s.cfg.MaxQueueBytes {
 		s.mu.Unlock()
@@ -503,7 +505,7 @@ func (s *Elasticsearch) Write(p []byte) error {
 
 // waitForSpaceLocked blocks (s.mu held, released while waiting) until need
 // bytes and one event fit, the wait times out or the sink closes.
-func (s *Elasticsearch) waitForSpaceLocked(need int64) error {
+func (s *Sink) waitForSpaceLocked(need int64) error {
 	fits := func() bool {
 		return s.pendingBytes+need <= s.cfg.MaxQueueBytes && s.pendingEvts+1 <= int64(s.cfg.MaxQueueEvents)
 	}
@@ -531,7 +533,7 @@ func (s *Elasticsearch) waitForSpaceLocked(need int64) error {
 		s.mu.Lock()
 		s.spaceWaiters--
 		if s.closed {
-			return ErrClosed
+			return sink.ErrClosed
 		}
 		if timedOut && !fits() {
 			return s.dropLocked()
@@ -542,7 +544,7 @@ func (s *Elasticsearch) waitForSpaceLocked(need int64) error {
 
 // dropLocked counts a dropped event; the ticker and Close report drops to
 // OnError (aggregated, so a flood of drops cannot flood the hook).
-func (s *Elasticsearch) dropLocked() error {
+func (s *Sink) dropLocked() error {
 	s.st.dropped.Add(1)
 	s.dropMu.Lock()
 	s.dropUnreport++
@@ -551,7 +553,7 @@ func (s *Elasticsearch) dropLocked() error {
 }
 
 // reportDrops reports drops not yet reported (called by the ticker and Close).
-func (s *Elasticsearch) reportDrops() {
+func (s *Sink) reportDrops() {
 	s.dropMu.Lock()
 	n := s.dropUnreport
 	s.dropUnreport = 0
@@ -562,7 +564,7 @@ func (s *Elasticsearch) reportDrops() {
 }
 
 // cutLocked moves the active batch to the work queue.
-func (s *Elasticsearch) cutLocked() {
+func (s *Sink) cutLocked() {
 	b := s.active
 	if b == nil || len(b.items) == 0 {
 		return
@@ -594,7 +596,7 @@ func (s *Elasticsearch) cutLocked() {
 }
 
 // resolve releases items that reached a final state.
-func (s *Elasticsearch) resolve(items []esItem) {
+func (s *Sink) resolve(items []esItem) {
 	if len(items) == 0 {
 		return
 	}
@@ -619,7 +621,7 @@ func (s *Elasticsearch) resolve(items []esItem) {
 	s.mu.Unlock()
 }
 
-func (s *Elasticsearch) epochDoneLocked(ep uint64, n int64) {
+func (s *Sink) epochDoneLocked(ep uint64, n int64) {
 	left := s.epochPending[ep] - n
 	if left > 0 {
 		s.epochPending[ep] = left
@@ -632,7 +634,7 @@ func (s *Elasticsearch) epochDoneLocked(ep uint64, n int64) {
 	}
 }
 
-func (s *Elasticsearch) drainedLocked(upTo uint64) bool {
+func (s *Sink) drainedLocked(upTo uint64) bool {
 	for ep := range s.epochPending {
 		if ep <= upTo {
 			return false
@@ -645,11 +647,11 @@ func (s *Elasticsearch) drainedLocked(upTo uint64) bool {
 // the call was indexed, found duplicate or dead-lettered, or ctx ends. Events
 // still undelivered when ctx ends stay queued (they are not dead-lettered:
 // the sink keeps trying; Close dead-letters).
-func (s *Elasticsearch) Flush(ctx context.Context) error {
+func (s *Sink) Flush(ctx context.Context) error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		return ErrClosed
+		return sink.ErrClosed
 	}
 	s.cutLocked()
 	upTo := s.epoch
@@ -659,7 +661,7 @@ func (s *Elasticsearch) Flush(ctx context.Context) error {
 	return err
 }
 
-func (s *Elasticsearch) waitDrainedLocked(ctx context.Context, upTo uint64) error {
+func (s *Sink) waitDrainedLocked(ctx context.Context, upTo uint64) error {
 	for !s.drainedLocked(upTo) {
 		ch := s.drainCh
 		s.drainWaiters++
@@ -683,7 +685,7 @@ func (s *Elasticsearch) waitDrainedLocked(ctx context.Context, upTo uint64) erro
 // cancels what is in flight and dead-letters everything still undelivered.
 // It stops every goroutine of the sink before returning. It returns an error
 // when events had to be dead-lettered at close or dropped.
-func (s *Elasticsearch) Close(ctx context.Context) error {
+func (s *Sink) Close(ctx context.Context) error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -720,7 +722,7 @@ func (s *Elasticsearch) Close(ctx context.Context) error {
 		if err := s.dl.Close(context.Background()); err != nil {
 			errs = append(errs, err)
 		}
-	} else if err := s.dl.Flush(ctx); err != nil && !errors.Is(err, ErrClosed) {
+	} else if err := s.dl.Flush(ctx); err != nil && !errors.Is(err, sink.ErrClosed) {
 		errs = append(errs, fmt.Errorf("sink: elasticsearch: dead letter flush: %w", err))
 	}
 	cctx, cancel := context.WithTimeout(context.Background(), time.Second)
@@ -730,7 +732,7 @@ func (s *Elasticsearch) Close(ctx context.Context) error {
 }
 
 // tick cuts the active batch every FlushInterval and reports drops.
-func (s *Elasticsearch) tick() {
+func (s *Sink) tick() {
 	defer s.ticker.Done()
 	t := time.NewTicker(s.cfg.FlushInterval)
 	defer t.Stop()
@@ -748,11 +750,11 @@ func (s *Elasticsearch) tick() {
 }
 
 // Stats returns a snapshot of the counters.
-func (s *Elasticsearch) Stats() ElasticsearchStats {
+func (s *Sink) Stats() Stats {
 	s.mu.Lock()
 	qb := s.pendingBytes
 	s.mu.Unlock()
-	return ElasticsearchStats{
+	return Stats{
 		Queued:           s.st.queued.Load(),
 		QueuedBytes:      qb,
 		InFlight:         s.st.inFlight.Load(),
@@ -774,7 +776,7 @@ func (s *Elasticsearch) Stats() ElasticsearchStats {
 }
 
 // String renders the stats on one line (never contains credentials).
-func (st ElasticsearchStats) String() string {
+func (st Stats) String() string {
 	avg := time.Duration(0)
 	if st.Requests > 0 {
 		avg = st.LatencyTotal / time.Duration(st.Requests)
@@ -786,7 +788,7 @@ func (st ElasticsearchStats) String() string {
 func urlPassword(u *url.URL) string { pw, _ := u.User.Password(); return pw }
 
 // collectSecrets lists every credential string that must never be printed.
-func collectSecrets(cfg ElasticsearchConfig) []string {
+func collectSecrets(cfg Config) []string {
 	var out []string
 	add := func(v string) {
 		if len(v) >= 3 {
@@ -833,9 +835,9 @@ func (e *redactedError) Error() string { return e.msg }
 func (e *redactedError) Unwrap() error { return e.kind }
 
 // redact returns err with every credential replaced by "[REDACTED]". The
-// result still matches ErrQueueFull, ErrInvalidLine, ErrClosed and context
+// result still matches ErrQueueFull, ErrInvalidLine, sink.ErrClosed and context
 // errors with errors.Is.
-func (s *Elasticsearch) redact(err error) error {
+func (s *Sink) redact(err error) error {
 	if err == nil {
 		return nil
 	}
@@ -851,7 +853,7 @@ func (s *Elasticsearch) redact(err error) error {
 		return err
 	}
 	var kind error
-	for _, k := range []error{ErrQueueFull, ErrInvalidLine, ErrClosed, context.DeadlineExceeded, context.Canceled} {
+	for _, k := range []error{ErrQueueFull, ErrInvalidLine, sink.ErrClosed, context.DeadlineExceeded, context.Canceled} {
 		if errors.Is(err, k) {
 			kind = k
 			break
@@ -860,6 +862,6 @@ func (s *Elasticsearch) redact(err error) error {
 	return &redactedError{msg: msg, kind: kind}
 }
 
-func (s *Elasticsearch) report(err error) {
+func (s *Sink) report(err error) {
 	s.onError(s.redact(err))
 }

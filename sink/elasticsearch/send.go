@@ -1,4 +1,4 @@
-package sink
+package elasticsearch
 
 import (
 	"bytes"
@@ -27,13 +27,13 @@ const (
 
 // esWorker owns the per-goroutine buffers of one bulk worker.
 type esWorker struct {
-	s    *Elasticsearch
+	s    *Sink
 	gz   *gzip.Writer
 	zbuf bytes.Buffer
 	resp bytes.Buffer
 }
 
-func (s *Elasticsearch) worker() {
+func (s *Sink) worker() {
 	defer s.workers.Done()
 	w := &esWorker{s: s}
 	if !s.cfg.DisableCompression {
@@ -450,12 +450,12 @@ func splitBatch(b *esBatch) []*esBatch {
 }
 
 // resolveBatch marks the first n items of b delivered.
-func (s *Elasticsearch) resolveBatch(b *esBatch, n int) {
+func (s *Sink) resolveBatch(b *esBatch, n int) {
 	s.st.inFlight.Add(-int64(n))
 	s.resolve(b.items[:n])
 }
 
-func (s *Elasticsearch) resolveIdx(b *esBatch, idx []int) {
+func (s *Sink) resolveIdx(b *esBatch, idx []int) {
 	items := make([]esItem, len(idx))
 	for k, i := range idx {
 		items[k] = b.items[i]
@@ -465,7 +465,7 @@ func (s *Elasticsearch) resolveIdx(b *esBatch, idx []int) {
 }
 
 // deadLetterBatch writes items idx of b to the dead letter and resolves them.
-func (s *Elasticsearch) deadLetterBatch(b *esBatch, idx []int, status int, typ, reason string) {
+func (s *Sink) deadLetterBatch(b *esBatch, idx []int, status int, typ, reason string) {
 	ensureRaw(b)
 	reason = s.redact(errors.New(reason)).Error()
 	now := time.Now().UTC().Format(time.RFC3339Nano)
@@ -492,7 +492,7 @@ func (s *Elasticsearch) deadLetterBatch(b *esBatch, idx []int, status int, typ, 
 }
 
 // deadLetterRaw dead-letters a line Write refused (never queued).
-func (s *Elasticsearch) deadLetterRaw(line []byte, reason string) {
+func (s *Sink) deadLetterRaw(line []byte, reason string) {
 	now := time.Now().UTC().Format(time.RFC3339Nano)
 	out := appendDeadLetter(nil, now, 0, dlInvalidLine, reason, s.index, nil, 0, line, false)
 	if err := s.dl.Write(out); err != nil {

@@ -1,4 +1,4 @@
-package pipelog_test
+package pipelogzap_test
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pipelog/pipelog"
+	"github.com/pipelog/pipelog/internal/testlog"
+	"github.com/pipelog/pipelog/pipelogzap"
 	"github.com/pipelog/pipelog/sink"
 )
 
@@ -15,18 +17,18 @@ import (
 // error.* (error.type walks the %w chain), a field named "message" cannot
 // clash with the line's message, and ecs.version stays top-level after
 // zap.Namespace.
-func ExampleLogger_ZapCore() {
+func ExampleNewCore() {
 	log, err := pipelog.New(pipelog.Config{
 		Service:  "orders-api",
 		Hostname: "web-1",
-		Sinks:    []sink.Sink{sink.Writer(stableNoTime{os.Stdout})}, // prints lines without @timestamp, event.id, process.pid
+		Sinks:    []sink.Sink{sink.NewWriter(testlog.StableNoTime{W: os.Stdout}, sink.WriterConfig{})}, // prints lines without @timestamp, event.id, process.pid
 	})
 	if err != nil {
 		panic(err)
 	}
 	defer log.Close(context.Background())
 
-	logger := zap.New(log.ZapCore()).Named("checkout")
+	logger := zap.New(pipelogzap.NewCore(log)).Named("checkout")
 	defer logger.Sync()
 
 	logger.Info("order accepted", zap.String("url.path", "/v1/orders"), zap.Int("items", 3))
@@ -35,7 +37,7 @@ func ExampleLogger_ZapCore() {
 		zap.Error(fmt.Errorf("charge: %w", errNoFunds)))
 	// Output:
 	// {"log.level":"info","message":"order accepted","ecs.version":"9.4.0","service":{"name":"orders-api"},"event":{"kind":"event","dataset":"orders-api"},"host":{"hostname":"web-1"},"log":{"logger":"checkout"},"url":{"path":"/v1/orders"},"Pipelog":{"Attrs":{"items":3}}}
-	// {"log.level":"error","message":"order failed","ecs.version":"9.4.0","service":{"name":"orders-api"},"event":{"kind":"event","dataset":"orders-api"},"host":{"hostname":"web-1"},"log":{"logger":"checkout"},"error":{"message":"charge: insufficient funds","type":"pipelog_test.fundsError"},"Pipelog":{"Attrs":{"payment":{"message":"user-supplied"}}}}
+	// {"log.level":"error","message":"order failed","ecs.version":"9.4.0","service":{"name":"orders-api"},"event":{"kind":"event","dataset":"orders-api"},"host":{"hostname":"web-1"},"log":{"logger":"checkout"},"error":{"message":"charge: insufficient funds","type":"pipelogzap_test.fundsError"},"Pipelog":{"Attrs":{"payment":{"message":"user-supplied"}}}}
 }
 
 type fundsError struct{}

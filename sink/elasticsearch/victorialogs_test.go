@@ -1,4 +1,4 @@
-package sink
+package elasticsearch
 
 import (
 	"context"
@@ -36,7 +36,7 @@ func TestElasticsearchVictoriaLogs(t *testing.T) {
 	run := "vl" + hex.EncodeToString(rnd[:])
 
 	dl, el := &memSink{}, &errLog{}
-	s, err := NewElasticsearch(ElasticsearchConfig{
+	s, err := New(Config{
 		Addresses: []string{base},
 		Dataset:   "pipelog.integration",
 		BulkPath:  "/insert/elasticsearch/_bulk",
