@@ -1,25 +1,48 @@
-# The whole test suite: every module in the repository, with the race detector.
-# Integration tests need VictoriaLogs (PIPELOG_VICTORIALOGS_URL) and RabbitMQ
-# (127.0.0.1:5672); without them they skip with a message, except under
-# CI=true, where they fail. .ci/run starts both, then runs `make test`.
+# The whole test suite: every module in the repository.
+#
+#   make test   gofmt, go vet, go generate up to date, then
+#               1. go test -race over every module (integration tests need
+#                  VictoriaLogs, PIPELOG_VICTORIALOGS_URL, and RabbitMQ on
+#                  127.0.0.1:5672; without them they skip with a message,
+#                  except under CI=true, where they fail; .ci/run starts both);
+#               2. the allocation tests (named *Alloc*) again without -race,
+#                  which allocates on its own;
+#               3. the root module once more with -d=checkptr on every package,
+#                  which checks each unsafe.Pointer conversion at run time.
 GO ?= go
 MODULES := . examples/streaming benchmarks
+TESTFLAGS ?= -count=1 -timeout 20m
 
-.PHONY: test vet fmt bench run
+.PHONY: test vet generate-check race alloc checkptr bench run
 
-test: vet
+test: vet generate-check race alloc checkptr
+
+race:
 	@set -e; for m in $(MODULES); do \
-		if [ -f $$m/go.mod ]; then \
-			echo "== go test $$m"; \
-			(cd $$m && $(GO) test -race -count=1 -timeout 20m ./...); \
-		fi; \
+		echo "== go test -race $$m"; \
+		(cd $$m && $(GO) test -race $(TESTFLAGS) ./...); \
 	done
+
+alloc:
+	@set -e; for m in $(MODULES); do \
+		echo "== go test -run Alloc $$m (without -race)"; \
+		(cd $$m && $(GO) test $(TESTFLAGS) -run Alloc ./...); \
+	done
+
+checkptr:
+	@echo "== go test -gcflags=all=-d=checkptr ."
+	@$(GO) test $(TESTFLAGS) -gcflags=all=-d=checkptr ./...
 
 vet:
 	@set -e; test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	@set -e; for m in $(MODULES); do \
-		if [ -f $$m/go.mod ]; then (cd $$m && $(GO) vet ./...); fi; \
+		(cd $$m && $(GO) vet ./...); \
 	done
+
+# go generate must reproduce the checked-in generated files exactly.
+generate-check:
+	@$(GO) generate ./...
+	@git diff --exit-code -- '*_gen.go' || { echo "generated files are stale: run go generate ./... and commit"; exit 1; }
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

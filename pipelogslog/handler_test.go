@@ -330,7 +330,7 @@ func TestSlogNilLogger(t *testing.T) {
 	slog.New(h).With("a", 1).WithGroup("g").Error("dropped") // must not panic
 }
 
-func TestSlogHandleAllocations(t *testing.T) {
+func TestAllocSlogHandle(t *testing.T) {
 	skipIfRace(t)
 	log2, err := pipelog.New(pipelog.Config{Service: "s", Sinks: []sink.Sink{sink.NewWriter(discard{}, sink.WriterConfig{})}})
 	if err != nil {

@@ -304,7 +304,7 @@ func TestZapContextField(t *testing.T) {
 	wantAt(t, lines[0], "Pipelog.Attrs.k", "v")
 }
 
-func TestZapWriteAllocations(t *testing.T) {
+func TestAllocZapWrite(t *testing.T) {
 	skipIfRace(t)
 	log, err := pipelog.New(pipelog.Config{Service: "s", Sinks: []sink.Sink{&flushCounter{}}})
 	if err != nil {
