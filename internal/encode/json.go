@@ -1,15 +1,18 @@
 package encode
 
 import (
+	"encoding/binary"
 	"math"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 )
 
 const hexDigits = "0123456789abcdef"
 
-// safeASCII[c] is true for bytes that go into a JSON string unchanged.
-var safeASCII = func() (t [utf8.RuneSelf]bool) {
+// safeASCII[c] is true for bytes that go into a JSON string unchanged:
+// printable ASCII other than '"' and '\\'.
+var safeASCII = func() (t [256]bool) {
 	for c := 0x20; c < utf8.RuneSelf; c++ {
 		t[c] = c != '"' && c != '\\'
 	}
@@ -20,24 +23,84 @@ var safeASCII = func() (t [utf8.RuneSelf]bool) {
 // U+FFFD, control characters are escaped, and a string longer than max bytes
 // (max > 0) is cut at a rune boundary and marked, so the line stays valid
 // JSON whatever s holds.
+//
+// The fast path copies while it checks, 8 bytes at a time (the last word
+// overlapping the one before it), into room reserved once; the first byte
+// that needs attention hands the rest to appendEscaped.
 func appendString(dst []byte, s string, max int) []byte {
-	cut := 0
 	if max > 0 && len(s) > max {
-		n := max
-		for n > 0 && !utf8.RuneStart(s[n]) {
-			n--
+		return appendCut(dst, s, max)
+	}
+	n := len(dst)
+	if cap(dst)-n < len(s)+2 {
+		dst = slices.Grow(dst, len(s)+2)
+	}
+	buf := dst[n : n+len(s)+2]
+	buf[0] = '"'
+	out := buf[1 : 1+len(s)]
+	i := 0
+	if len(s) >= 8 {
+		for ; i+8 <= len(s); i += 8 {
+			w := load8(s, i)
+			if needsEscapeWord(w) {
+				return appendStringSlow(dst[:n+1+i], s[i:])
+			}
+			binary.LittleEndian.PutUint64(out[i:], w)
 		}
-		cut = len(s) - n
-		s = s[:n]
+		if i < len(s) {
+			j := len(s) - 8 // bytes j..i-1 were checked already
+			w := load8(s, j)
+			if needsEscapeWord(w) {
+				return appendStringSlow(dst[:n+1+i], s[i:])
+			}
+			binary.LittleEndian.PutUint64(out[j:], w)
+		}
+	} else {
+		for ; i < len(s); i++ {
+			c := s[i]
+			if !safeASCII[c] {
+				return appendStringSlow(dst[:n+1+i], s[i:])
+			}
+			out[i] = c
+		}
 	}
-	dst = append(dst, '"')
-	dst = appendEscaped(dst, s)
-	if cut > 0 {
-		dst = append(dst, "…(truncated "...)
-		dst = strconv.AppendInt(dst, int64(cut), 10)
-		dst = append(dst, " bytes)"...)
-	}
+	buf[len(buf)-1] = '"'
+	return dst[:n+len(buf)]
+}
+
+// appendStringSlow escapes the rest of a string and closes it.
+func appendStringSlow(dst []byte, rest string) []byte {
+	dst = appendEscaped(dst, rest)
 	return append(dst, '"')
+}
+
+// appendCut writes the first max bytes of s (cut back to a rune start) as
+// a JSON string with a marker saying how much was cut.
+func appendCut(dst []byte, s string, max int) []byte {
+	n := max
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	cut := len(s) - n
+	dst = append(dst, '"')
+	dst = appendEscaped(dst, s[:n])
+	dst = append(dst, "…(truncated "...)
+	dst = strconv.AppendInt(dst, int64(cut), 10)
+	dst = append(dst, " bytes)"...)
+	return append(dst, '"')
+}
+
+// load8 reads s[i:i+8] as a little-endian word (one load once compiled).
+func load8(s string, i int) uint64 {
+	_ = s[i+7]
+	return uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+}
+
+// needsEscapeWord reports whether any byte of w is a control character,
+// '"', '\\' or non-ASCII (SWAR: one word at a time).
+func needsEscapeWord(w uint64) bool {
+	return (hasLess(w, 0x20)|hasZero(w^(lsb*'"'))|hasZero(w^(lsb*'\\'))|w)&msb != 0
 }
 
 func appendEscaped(dst []byte, s string) []byte {
@@ -89,14 +152,8 @@ const (
 	msb = 0x8080808080808080
 )
 
-// needsEscape8 reports whether any of the 8 bytes of s is a control
-// character, '"', '\\' or non-ASCII (SWAR: one word at a time).
-func needsEscape8(s string) bool {
-	_ = s[7] // one bounds check; the loads below combine into one
-	w := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
-	return (hasLess(w, 0x20)|hasZero(w^(lsb*'"'))|hasZero(w^(lsb*'\\'))|w)&msb != 0
-}
+// needsEscape8 reports whether any of the 8 bytes of s needs escaping.
+func needsEscape8(s string) bool { return needsEscapeWord(load8(s, 0)) }
 
 // hasLess sets the high bit of some byte when any byte of w is < n (n <= 128).
 func hasLess(w, n uint64) uint64 { return (w - lsb*n) & ^w }

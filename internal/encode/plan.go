@@ -1,7 +1,6 @@
 package encode
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -26,7 +25,7 @@ var reserved = map[string]bool{
 type plan struct {
 	ti     *typeInfo
 	root   *node
-	prog   []instr // root, compiled
+	prog   []step  // root, compiled
 	labels []field // event fields tagged labels.<key>
 	err    error   // the type's definition error, reported once per Encoder
 
@@ -112,20 +111,6 @@ func (e *Encoder) finish(p *plan) {
 // inside values, not in the tree.
 const maxDepth = 16
 
-// instr is one step of a compiled plan.
-type instr struct {
-	op       op
-	key      []byte // leaf: `"key":`; opOpen: `"key":{`
-	static   []byte // opStatic: `"k1":v1,"k2":v2` (consecutive fixed fields, merged)
-	field    *field // opField
-	index    int    // opDynamic, opFixed
-	optional bool   // opOpen/opClose: the object may end up empty and is then left out
-	extra    bool   // opClose of Pipelog: adapters' custom fields go in first
-	cond     cond   // opOpen: the object writes nothing unless cond holds
-	jump     int    // opOpen with cond: the instruction after the matching opClose
-	suffix   []byte // leaf fused with the objects around it: their closing braces
-}
-
 // cond names what a record must carry for an object to write anything, so
 // that run can skip the object's instructions at once (log.origin without a
 // caller, error without an error) instead of stepping through them.
@@ -167,48 +152,6 @@ func objectCond(n *node) cond {
 		}
 	}
 	return c
-}
-
-// compile flattens the key tree below n into prog. Consecutive fixed fields
-// become one copy; an object holding a fixed field can never be empty, so it
-// needs no roll-back check.
-func compile(prog *[]instr, n *node, depth int) {
-	if depth >= maxDepth {
-		panic("ecs: plan nested deeper than maxDepth") // impossible for ECS paths; caught by tests
-	}
-	for _, k := range n.kids {
-		if leaf, key, depthOf := singleLeaf(k); leaf != nil && !(depth == 0 && k.name == pipelogRoot) {
-			// An object around exactly one optional field ("trace":{"id":…})
-			// is written as that field with a longer key: one step, not three.
-			*prog = append(*prog, instr{op: leaf.op, key: key, field: leaf.field, index: leaf.index,
-				suffix: bytes.Repeat([]byte{'}'}, depthOf)})
-			continue
-		}
-		switch {
-		case k.op == opObject:
-			optional := !hasFixed(k)
-			key := append(append([]byte(nil), k.key...), '{')
-			open := len(*prog)
-			*prog = append(*prog, instr{op: opOpen, key: key, optional: optional})
-			compile(prog, k, depth+1)
-			*prog = append(*prog, instr{op: opClose, optional: optional, extra: depth == 0 && k.name == pipelogRoot})
-			if c := objectCond(k); optional && (c == condCaller || c == condErr) {
-				(*prog)[open].cond, (*prog)[open].jump = c, len(*prog)
-			}
-		case k.op == opStatic:
-			if k.static == nil {
-				continue
-			}
-			if last := len(*prog) - 1; last >= 0 && (*prog)[last].op == opStatic {
-				prev := &(*prog)[last]
-				prev.static = append(append(append(prev.static, ','), k.key...), k.static...)
-				continue
-			}
-			*prog = append(*prog, instr{op: opStatic, static: append(append([]byte(nil), k.key...), k.static...)})
-		default:
-			*prog = append(*prog, instr{op: k.op, key: k.key, field: k.field, index: k.index})
-		}
-	}
 }
 
 // singleLeaf reports whether n is an object chain ending in one dynamic

@@ -1,0 +1,72 @@
+package encode
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// TestAppendStringEveryPosition puts each byte that needs attention (and a
+// few that do not) at every position of strings of every length up to 40,
+// so that the word loop, the overlapping last word and the byte loop all
+// meet it: the result must be valid JSON that decodes to what
+// encoding/json makes of the same input (invalid UTF-8 as U+FFFD).
+func TestAppendStringEveryPosition(t *testing.T) {
+	specials := []string{"\"", "\\", "\x00", "\x1f", "\n", "\x7f", "\x80", "\xff", "é", "\u2028", "€", "\xe2\x82", "a"}
+	base := "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH"
+	for n := 0; n <= 40; n++ {
+		for pos := 0; pos <= n; pos++ {
+			for _, sp := range specials {
+				in := base[:pos] + sp + base[pos:n]
+				for _, prefix := range []string{"", "x"} { // dst empty and not
+					got := appendString([]byte(prefix), in, 0)[len(prefix):]
+					if !json.Valid(got) {
+						t.Fatalf("%q: invalid JSON %q", in, got)
+					}
+					var dec string
+					if err := json.Unmarshal(got, &dec); err != nil {
+						t.Fatal(err)
+					}
+					want := strings.ToValidUTF8(in, "\uFFFD")
+					if !utf8.ValidString(in) {
+						ref, _ := json.Marshal(in)
+						_ = json.Unmarshal(ref, &want)
+					}
+					if dec != want {
+						t.Fatalf("%q: decodes to %q, want %q", in, dec, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestAppendStringKeepsWhatIsBeforeIt: the fast path writes into room it
+// reserved after dst; what dst held must be untouched, whatever its spare
+// capacity.
+func TestAppendStringKeepsWhatIsBeforeIt(t *testing.T) {
+	for _, c := range []int{0, 3, 8, 64} {
+		dst := make([]byte, 3, 3+c)
+		copy(dst, "abc")
+		out := appendString(dst, "hello, world: a string of some length", 0)
+		if string(out[:3]) != "abc" || string(out[3:]) != `"hello, world: a string of some length"` {
+			t.Fatalf("cap %d: %q", c, out)
+		}
+	}
+}
+
+func FuzzAppendString(f *testing.F) {
+	f.Add("plain", 0)
+	f.Add("a\"b\\c\x00\xff\u2028 long enough for the word loop", 16)
+	f.Fuzz(func(t *testing.T, s string, max int) {
+		max %= 1 << 16
+		out := appendString([]byte("{"), s, max)
+		if out[0] != '{' {
+			t.Fatal("prefix changed")
+		}
+		if !json.Valid(out[1:]) {
+			t.Fatalf("invalid JSON for %q: %q", s, out)
+		}
+	})
+}

@@ -1,0 +1,442 @@
+package encode
+
+import (
+	"bytes"
+	"strconv"
+	"time"
+	"unsafe"
+)
+
+// code says what one step of a compiled plan writes.
+type code uint8
+
+const (
+	cStatic code = iota // key holds pre-encoded members, written as they are
+	cOpen               // key is `"k":{`; opt, cond and jump say when it is left out
+	cClose
+
+	// Record leaves.
+	cEventID
+	cReason
+	cWarning
+	cStatusCode
+	cTraceID
+	cSpanID
+	cTransaction
+	cRequestID
+	cWorker
+	cThreadID
+	cFile
+	cLine
+	cFunction
+	cLogger
+	cLabels
+	cErrMessage
+	cErrType
+	cErrStack
+	cDynamic
+	cFixed
+	cEncodeErrors
+
+	// A typed event's fields, read in place at off: one step per kind that
+	// needs neither reflection nor a method, so the common fields cost a
+	// load and an append.
+	cString
+	cBool
+	cInt
+	cInt8
+	cInt16
+	cInt32
+	cInt64 // also time.Duration
+	cUint
+	cUint8
+	cUint16
+	cUint32
+	cUint64
+	cUintptr
+	cFloat32
+	cFloat64
+	cTime
+	cStrings
+	cError
+	cFieldSlow // any other kind: appendField
+)
+
+// step is one instruction of a compiled plan.
+type step struct {
+	code   code
+	omit   bool // event fields: an empty value writes nothing
+	opt    bool // cOpen/cClose: the object may end up empty and is then left out
+	extra  bool // cClose of Pipelog: adapters' custom members go in first
+	cond   cond // cOpen: the object writes nothing unless cond holds
+	jump   int  // cOpen with cond: the index after the matching cClose
+	index  int  // cDynamic: field index; cFixed: slot
+	off    uintptr
+	key    []byte // `"k":`, `"a":{"b":` for a leaf fused with the objects around it, `"k":{` for cOpen
+	suffix []byte // a fused leaf's closing braces
+	field  *field // event fields
+
+}
+
+// compile flattens the key tree below n into steps. Consecutive fixed fields
+// become one copy; an object holding a fixed field can never be empty, so it
+// needs no roll-back check; an object around exactly one optional field
+// ("trace":{"id":…}) is written as that field with a longer key; a nested
+// struct of an event is flattened into its fields.
+func compile(prog *[]step, n *node, depth int) {
+	compileTree(prog, n, depth)
+}
+
+func compileTree(prog *[]step, n *node, depth int) {
+	if depth >= maxDepth {
+		panic("encode: plan nested deeper than maxDepth") // impossible for ECS paths; caught by tests
+	}
+	for _, k := range n.kids {
+		if leaf, key, depthOf := singleLeaf(k); leaf != nil && !(depth == 0 && k.name == pipelogRoot) {
+			s := leafStep(leaf, key)
+			s.suffix = bytes.Repeat([]byte{'}'}, depthOf)
+			*prog = append(*prog, s)
+			continue
+		}
+		switch {
+		case k.op == opObject:
+			optional := !hasFixed(k)
+			key := append(append([]byte(nil), k.key...), '{')
+			open := len(*prog)
+			*prog = append(*prog, step{code: cOpen, key: key, opt: optional})
+			compileTree(prog, k, depth+1)
+			*prog = append(*prog, step{code: cClose, opt: optional, extra: depth == 0 && k.name == pipelogRoot})
+			if c := objectCond(k); optional && (c == condCaller || c == condErr) {
+				(*prog)[open].cond, (*prog)[open].jump = c, len(*prog)
+			}
+		case k.op == opStatic:
+			if k.static == nil {
+				continue
+			}
+			if last := len(*prog) - 1; last >= 0 && (*prog)[last].code == cStatic {
+				prev := &(*prog)[last]
+				prev.key = append(append(append(prev.key, ','), k.key...), k.static...)
+				continue
+			}
+			*prog = append(*prog, step{code: cStatic, key: append(append([]byte(nil), k.key...), k.static...)})
+		case k.op == opField && k.field.kind == kStruct && !k.field.omitEmpty && depth+1 < maxDepth:
+			compileStruct(prog, k.key, k.field, k.field.offset, depth+1)
+		default:
+			*prog = append(*prog, leafStep(k, k.key))
+		}
+	}
+}
+
+// compileStruct writes a nested struct stored in the event itself as an
+// object of steps with absolute offsets, so its fields cost what top-level
+// ones do.
+func compileStruct(prog *[]step, key []byte, f *field, base uintptr, depth int) {
+	*prog = append(*prog, step{code: cOpen, key: append(append([]byte(nil), key...), '{')})
+	for i := range f.sub {
+		sf := &f.sub[i]
+		if sf.kind == kStruct && !sf.omitEmpty && depth+1 < maxDepth {
+			compileStruct(prog, sf.jsonKey, sf, base+sf.offset, depth+1)
+			continue
+		}
+		s := fieldStep(sf, sf.jsonKey)
+		s.off = base + sf.offset
+		*prog = append(*prog, s)
+	}
+	*prog = append(*prog, step{code: cClose})
+}
+
+// leafStep is the step writing the leaf n with key.
+func leafStep(n *node, key []byte) step {
+	if n.op == opField {
+		s := fieldStep(n.field, key)
+		s.off = n.field.offset
+		return s
+	}
+	c, ok := recordCodes[n.op]
+	if !ok {
+		panic("encode: no step for tree op " + strconv.Itoa(int(n.op)))
+	}
+	return step{code: c, key: key, index: n.index}
+}
+
+var recordCodes = map[op]code{
+	opEventID: cEventID, opReason: cReason, opWarning: cWarning, opStatusCode: cStatusCode,
+	opTraceID: cTraceID, opSpanID: cSpanID, opTransaction: cTransaction, opRequestID: cRequestID,
+	opWorker: cWorker, opThreadID: cThreadID, opFile: cFile, opLine: cLine, opFunction: cFunction,
+	opLogger: cLogger, opLabels: cLabels, opErrMessage: cErrMessage, opErrType: cErrType,
+	opErrStack: cErrStack, opDynamic: cDynamic, opFixed: cFixed, opEncodeErrors: cEncodeErrors,
+}
+
+var fieldCodes = [...]code{
+	kString: cString, kBool: cBool, kInt: cInt, kInt8: cInt8, kInt16: cInt16, kInt32: cInt32,
+	kInt64: cInt64, kUint: cUint, kUint8: cUint8, kUint16: cUint16, kUint32: cUint32, kUint64: cUint64,
+	kUintptr: cUintptr, kFloat32: cFloat32, kFloat64: cFloat64, kTime: cTime, kDuration: cInt64,
+	kStringSlice: cStrings, kError: cError,
+	kStringer: cFieldSlow, kMethod: cFieldSlow, kAny: cFieldSlow, kStruct: cFieldSlow, kPtr: cFieldSlow, kReflect: cFieldSlow,
+}
+
+// fieldStep is the step writing the event field f with key; the caller sets
+// its offset.
+func fieldStep(f *field, key []byte) step {
+	return step{code: fieldCodes[f.kind], key: key, field: f,
+		omit: f.omitEmpty || f.kind == kTime || f.ecsPath != "" && f.kind == kString}
+}
+
+// keyed starts a leaf (or an object): a comma unless it is the first
+// member of its object, then the key. A short key is written with two word
+// stores into spare capacity (bytes past the key are overwritten later).
+func keyed(dst []byte, s *step) []byte { return append(comma(dst), s.key...) }
+
+// keyString writes a string leaf: comma, key, the quoted string, the fused
+// suffix.
+func keyString(dst []byte, s *step, v string, max int) []byte {
+	return fused(appendString(keyed(dst, s), v, max), s)
+}
+
+// fused closes the objects a fused leaf opened in its key.
+func fused(dst []byte, s *step) []byte {
+	if len(s.suffix) == 0 {
+		return dst
+	}
+	return append(dst, s.suffix...)
+}
+
+func (e *Encoder) leafString(dst []byte, s *step, v string) []byte {
+	if v == "" {
+		return dst
+	}
+	return keyString(dst, s, v, e.max)
+}
+
+func leafInt(dst []byte, s *step, v int64) []byte {
+	return fused(strconv.AppendInt(keyed(dst, s), v, 10), s)
+}
+
+func leafUint(dst []byte, s *step, v uint64) []byte {
+	return fused(strconv.AppendUint(keyed(dst, s), v, 10), s)
+}
+
+// run executes a plan's steps: one loop over contiguous memory, with the
+// common leaves written inline rather than through a chain of calls.
+func (e *Encoder) run(dst []byte, prog []step, in *input, st *state) []byte {
+	var marks, inner [maxDepth]int
+	depth := 0
+	r, p := in.rec, in.p
+	for i := 0; i < len(prog); i++ {
+		s := &prog[i]
+		switch s.code {
+		case cStatic:
+			dst = append(comma(dst), s.key...)
+		case cOpen:
+			if s.cond != condNone && !in.holds(s.cond) {
+				i = s.jump - 1 // skip the object: it would write nothing
+				continue
+			}
+			marks[depth] = len(dst)
+			dst = append(comma(dst), s.key...)
+			inner[depth] = len(dst)
+			depth++
+		case cClose:
+			depth--
+			if s.extra && len(in.extra) > 0 {
+				dst = append(comma(dst), in.extra...)
+			}
+			if s.opt && len(dst) == inner[depth] {
+				dst = dst[:marks[depth]] // nothing inside: leave the object out
+			} else {
+				dst = append(dst, '}')
+			}
+
+		case cEventID:
+			if len(r.EventID) != 0 {
+				// A string view of the ID bytes, which nothing modifies
+				// during the call; minted IDs are hex digits, others are
+				// escaped like any string.
+				dst = keyString(dst, s, unsafe.String(unsafe.SliceData(r.EventID), len(r.EventID)), e.max)
+			}
+		case cReason:
+			dst = e.leafString(dst, s, r.Base.Reason)
+		case cWarning:
+			dst = e.leafString(dst, s, r.Base.Warning)
+		case cStatusCode:
+			if r.Base.StatusCode != 0 {
+				dst = leafInt(dst, s, int64(r.Base.StatusCode))
+			}
+		case cTraceID:
+			if r.TraceID != "" {
+				dst = e.leafString(dst, s, r.TraceID)
+			} else {
+				dst = e.leafString(dst, s, r.CorrelationID)
+			}
+		case cSpanID:
+			dst = e.leafString(dst, s, r.SpanID)
+		case cTransaction:
+			dst = e.leafString(dst, s, r.TransactionID)
+		case cRequestID:
+			dst = e.leafString(dst, s, r.RequestID)
+		case cWorker:
+			dst = e.leafString(dst, s, r.Worker)
+		case cThreadID:
+			if r.ThreadID > 0 {
+				dst = leafInt(dst, s, r.ThreadID)
+			}
+		case cFile:
+			dst = e.leafString(dst, s, r.File)
+		case cLine:
+			if r.File != "" && r.Line > 0 {
+				dst = leafInt(dst, s, int64(r.Line))
+			}
+		case cFunction:
+			if r.File != "" {
+				dst = e.leafString(dst, s, r.Function)
+			}
+		case cLogger:
+			if r.Logger != "" {
+				dst = e.leafString(dst, s, r.Logger)
+			} else {
+				dst = e.leafString(dst, s, e.cfg.LoggerName)
+			}
+		case cLabels:
+			dst = fused(e.appendLabels(dst, s, in, st), s)
+		case cErrMessage:
+			if r.Base.Err != nil {
+				dst = e.leafString(dst, s, e.safeError(r.Base.Err, st))
+			}
+		case cErrType:
+			if r.Base.Err != nil {
+				dst = e.leafString(dst, s, errorTypeName(r.Base.Err))
+			}
+		case cErrStack:
+			if r.Base.Err != nil {
+				dst = e.leafString(dst, s, stackTrace(r.Base.Err))
+			}
+		case cDynamic:
+			dst = fused(append(keyed(dst, s), in.dyn.fields[s.index].Value...), s)
+		case cFixed:
+			dst = fused(append(keyed(dst, s), in.fx.vals[s.index]...), s)
+		case cEncodeErrors:
+			dst = e.appendEncodeErrors(dst, s, st)
+
+		case cString:
+			v := *(*string)(unsafe.Add(p, s.off))
+			if v != "" || !s.omit {
+				dst = keyString(dst, s, v, e.max)
+			}
+		case cBool:
+			v := *(*bool)(unsafe.Add(p, s.off))
+			if v || !s.omit {
+				dst = fused(strconv.AppendBool(keyed(dst, s), v), s)
+			}
+		case cInt:
+			if v := *(*int)(unsafe.Add(p, s.off)); v != 0 || !s.omit {
+				dst = leafInt(dst, s, int64(v))
+			}
+		case cInt8:
+			if v := *(*int8)(unsafe.Add(p, s.off)); v != 0 || !s.omit {
+				dst = leafInt(dst, s, int64(v))
+			}
+		case cInt16:
+			if v := *(*int16)(unsafe.Add(p, s.off)); v != 0 || !s.omit {
+				dst = leafInt(dst, s, int64(v))
+			}
+		case cInt32:
+			if v := *(*int32)(unsafe.Add(p, s.off)); v != 0 || !s.omit {
+				dst = leafInt(dst, s, int64(v))
+			}
+		case cInt64:
+			if v := *(*int64)(unsafe.Add(p, s.off)); v != 0 || !s.omit {
+				dst = leafInt(dst, s, v)
+			}
+		case cUint:
+			if v := *(*uint)(unsafe.Add(p, s.off)); v != 0 || !s.omit {
+				dst = leafUint(dst, s, uint64(v))
+			}
+		case cUint8:
+			if v := *(*uint8)(unsafe.Add(p, s.off)); v != 0 || !s.omit {
+				dst = leafUint(dst, s, uint64(v))
+			}
+		case cUint16:
+			if v := *(*uint16)(unsafe.Add(p, s.off)); v != 0 || !s.omit {
+				dst = leafUint(dst, s, uint64(v))
+			}
+		case cUint32:
+			if v := *(*uint32)(unsafe.Add(p, s.off)); v != 0 || !s.omit {
+				dst = leafUint(dst, s, uint64(v))
+			}
+		case cUint64:
+			if v := *(*uint64)(unsafe.Add(p, s.off)); v != 0 || !s.omit {
+				dst = leafUint(dst, s, v)
+			}
+		case cUintptr:
+			if v := *(*uintptr)(unsafe.Add(p, s.off)); v != 0 || !s.omit {
+				dst = leafUint(dst, s, uint64(v))
+			}
+		case cFloat32:
+			if v := *(*float32)(unsafe.Add(p, s.off)); v != 0 || !s.omit {
+				dst = fused(appendFloat(keyed(dst, s), float64(v), 32), s)
+			}
+		case cFloat64:
+			if v := *(*float64)(unsafe.Add(p, s.off)); v != 0 || !s.omit {
+				dst = fused(appendFloat(keyed(dst, s), v, 64), s)
+			}
+		case cTime:
+			// The zero time is never a real value: always left out.
+			if t := (*time.Time)(unsafe.Add(p, s.off)); !t.IsZero() {
+				dst = fused(appendTimestamp(keyed(dst, s), *t), s)
+			}
+		case cStrings:
+			v := *(*[]string)(unsafe.Add(p, s.off))
+			if len(v) != 0 || !s.omit {
+				dst = append(keyed(dst, s), '[')
+				for j, x := range v {
+					if j > 0 {
+						dst = append(dst, ',')
+					}
+					dst = appendString(dst, x, e.max)
+				}
+				dst = fused(append(dst, ']'), s)
+			}
+		case cError:
+			err := *(*error)(unsafe.Add(p, s.off))
+			switch {
+			case err != nil:
+				dst = fused(appendString(keyed(dst, s), e.safeError(err, st), e.max), s)
+			case !s.omit:
+				dst = fused(append(keyed(dst, s), "null"...), s)
+			}
+		case cFieldSlow:
+			before := len(dst)
+			dst = e.appendField(dst, s.key, s.field, unsafe.Add(p, s.off), offsetOf(st.box, s.off), st)
+			if len(dst) != before {
+				dst = fused(dst, s)
+			}
+		}
+	}
+	return dst
+}
+
+// appendEncodeErrors writes Pipelog.encode_errors, when there are any.
+func (e *Encoder) appendEncodeErrors(dst []byte, s *step, st *state) []byte {
+	if len(st.errs) == 0 {
+		return dst
+	}
+	dst = append(keyed(dst, s), '[')
+	for i, m := range st.errs {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendString(dst, m, e.max)
+	}
+	return fused(append(dst, ']'), s)
+}
+
+// holds reports whether the record carries what an object needs.
+func (in *input) holds(c cond) bool {
+	switch c {
+	case condCaller:
+		return in.rec.File != ""
+	case condErr:
+		return in.rec.Base.Err != nil
+	}
+	return true
+}
