@@ -3,7 +3,6 @@ package encode
 import (
 	"bytes"
 	"encoding/json"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -826,9 +825,4 @@ func (e *stackAttached) StackTrace() string {
 		return s
 	}
 	return e.stack
-}
-
-func init() {
-	// error.type looks past the wrapper, as it does past fmt.Errorf's.
-	stdWrappers[reflect.TypeFor[*stackAttached]()] = true
 }

@@ -87,6 +87,11 @@ func (e *Encoder) appendInput(dst []byte, in *input, box unsafe.Pointer) []byte 
 }
 
 func (e *Encoder) appendLabels(dst []byte, n *step, in *input, st *state) []byte {
+	c := &in.rec.Correlation
+	if len(in.plan.labels) == 0 && len(c.Labels) == 0 && len(in.fx.labelsOf()) == 0 &&
+		(c.CorrelationID == "" || c.TraceID == "" || c.CorrelationID == c.TraceID) {
+		return dst // the common case: no labels at all
+	}
 	mark := len(dst)
 	dst = append(keyed(dst, n), '{')
 	inner := len(dst)

@@ -41,13 +41,20 @@ func errorTypeName(err error) string {
 	return "error"
 }
 
-var stdWrappers = map[reflect.Type]bool{
-	reflect.TypeOf(fmt.Errorf("%w", errors.New("x"))):                     true,
-	reflect.TypeOf(fmt.Errorf("%w %w", errors.New("x"), errors.New("y"))): true,
-	reflect.TypeOf(errors.Join(errors.New("x"))):                          true,
-}
+// The wrappers error.type looks past: fmt.Errorf's (one %w, several %w),
+// errors.Join's, and the encoder's own stack attachment (WithStackTrace).
+var (
+	wrapErrorType   = reflect.TypeOf(fmt.Errorf("%w", errors.New("x")))
+	wrapErrorsType  = reflect.TypeOf(fmt.Errorf("%w %w", errors.New("x"), errors.New("y")))
+	joinErrorType   = reflect.TypeOf(errors.Join(errors.New("x")))
+	stackAttachType = reflect.TypeFor[*stackAttached]()
+)
 
-func isStdWrapper(t reflect.Type) bool { return stdWrappers[t] }
+// isStdWrapper compares types directly: a map lookup per error costs more
+// than the four comparisons.
+func isStdWrapper(t reflect.Type) bool {
+	return t == wrapErrorType || t == wrapErrorsType || t == joinErrorType || t == stackAttachType
+}
 
 // stackTrace returns the first stack trace found in err's chain (depth
 // first through errors.Join), or "".

@@ -1,9 +1,7 @@
 package encode
 
 import (
-	"encoding/binary"
 	"math"
-	"slices"
 	"strconv"
 	"unicode/utf8"
 )
@@ -24,48 +22,44 @@ var safeASCII = func() (t [256]bool) {
 // (max > 0) is cut at a rune boundary and marked, so the line stays valid
 // JSON whatever s holds.
 //
-// The fast path copies while it checks, 8 bytes at a time (the last word
-// overlapping the one before it), into room reserved once; the first byte
-// that needs attention hands the rest to appendEscaped.
+// The fast path checks 8 bytes at a time (the last word overlapping the one
+// before it) with few live values, then copies the string in one append;
+// the first byte that needs attention hands the rest to appendEscaped.
 func appendString(dst []byte, s string, max int) []byte {
 	if max > 0 && len(s) > max {
 		return appendCut(dst, s, max)
 	}
-	n := len(dst)
-	if cap(dst)-n < len(s)+2 {
-		dst = slices.Grow(dst, len(s)+2)
+	if k := plainPrefix(s); k < len(s) {
+		dst = append(dst, '"')
+		dst = append(dst, s[:k]...)
+		return appendStringSlow(dst, s[k:])
 	}
-	buf := dst[n : n+len(s)+2]
-	buf[0] = '"'
-	out := buf[1 : 1+len(s)]
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"')
+}
+
+// plainPrefix returns how many bytes at the start of s need no escaping,
+// at word granularity: len(s) when none does.
+func plainPrefix(s string) int {
 	i := 0
 	if len(s) >= 8 {
 		for ; i+8 <= len(s); i += 8 {
-			w := load8(s, i)
-			if needsEscapeWord(w) {
-				return appendStringSlow(dst[:n+1+i], s[i:])
+			if needsEscapeWord(load8(s, i)) {
+				return i
 			}
-			binary.LittleEndian.PutUint64(out[i:], w)
 		}
-		if i < len(s) {
-			j := len(s) - 8 // bytes j..i-1 were checked already
-			w := load8(s, j)
-			if needsEscapeWord(w) {
-				return appendStringSlow(dst[:n+1+i], s[i:])
-			}
-			binary.LittleEndian.PutUint64(out[j:], w)
+		if i < len(s) && needsEscapeWord(load8(s, len(s)-8)) {
+			return i
 		}
-	} else {
-		for ; i < len(s); i++ {
-			c := s[i]
-			if !safeASCII[c] {
-				return appendStringSlow(dst[:n+1+i], s[i:])
-			}
-			out[i] = c
+		return len(s)
+	}
+	for ; i < len(s); i++ {
+		if !safeASCII[s[i]] {
+			return i
 		}
 	}
-	buf[len(buf)-1] = '"'
-	return dst[:n+len(buf)]
+	return len(s)
 }
 
 // appendStringSlow escapes the rest of a string and closes it.
@@ -90,17 +84,24 @@ func appendCut(dst []byte, s string, max int) []byte {
 	return append(dst, '"')
 }
 
-// load8 reads s[i:i+8] as a little-endian word (one load once compiled).
+// load8 reads s[i:i+8] as a little-endian word. Indexing a slice of known
+// length 8 lets the compiler drop the bounds checks and merge the eight
+// loads into one.
 func load8(s string, i int) uint64 {
-	_ = s[i+7]
-	return uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+	b := s[i : i+8]
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
 }
 
 // needsEscapeWord reports whether any byte of w is a control character,
 // '"', '\\' or non-ASCII (SWAR: one word at a time).
+//
+// (w - 0x20…) | w sets a byte's high bit when the byte is < 0x20 or ≥ 0x80
+// (a borrow from a lower byte can only add bits next to a byte that
+// already set one, so the word-wide answer is exact); hasZero finds '"' and
+// '\\' after an XOR.
 func needsEscapeWord(w uint64) bool {
-	return (hasLess(w, 0x20)|hasZero(w^(lsb*'"'))|hasZero(w^(lsb*'\\'))|w)&msb != 0
+	return ((w-lsb*0x20)|w|hasZero(w^(lsb*'"'))|hasZero(w^(lsb*'\\')))&msb != 0
 }
 
 func appendEscaped(dst []byte, s string) []byte {
