@@ -25,6 +25,7 @@ type input struct {
 	plan  *plan
 	extra []byte     // adapters' pre-encoded custom fields (AppendRecord, AppendDynamic)
 	dyn   *dynValues // AppendDynamic's fields
+	has   need       // what rec carries (Encoder.needs)
 
 	nilEvent bool // a nil pointer was emitted: its type's zero value is written
 }
@@ -64,6 +65,7 @@ func (e *Encoder) appendLineDyn(dst []byte, fx *Fixed, rec *Record, pl *plan, ex
 
 func (e *Encoder) appendInput(dst []byte, in *input, box unsafe.Pointer) []byte {
 	st := state{box: box}
+	in.has = e.needs(in)
 	rec, pl := in.rec, in.plan
 	dst = append(dst, `{"@timestamp":`...)
 	dst = e.appendNow(dst, rec.Time)

@@ -111,49 +111,6 @@ func (e *Encoder) finish(p *plan) {
 // inside values, not in the tree.
 const maxDepth = 16
 
-// cond names what a record must carry for an object to write anything, so
-// that run can skip the object's instructions at once (log.origin without a
-// caller, error without an error) instead of stepping through them.
-type cond uint8
-
-const (
-	condNone cond = iota
-	condCaller
-	condErr
-	mixed
-)
-
-func leafCond(o op) cond {
-	switch o {
-	case opFile, opLine, opFunction:
-		return condCaller
-	case opErrMessage, opErrType, opErrStack:
-		return condErr
-	}
-	return mixed
-}
-
-// objectCond is the one condition every leaf below n shares, or mixed.
-func objectCond(n *node) cond {
-	c := condNone
-	for _, k := range n.kids {
-		kc := mixed
-		if k.op == opObject {
-			kc = objectCond(k)
-		} else if k.op != opStatic || k.static != nil {
-			kc = leafCond(k.op)
-		} else {
-			continue
-		}
-		if c == condNone {
-			c = kc
-		} else if c != kc {
-			return mixed
-		}
-	}
-	return c
-}
-
 // singleLeaf reports whether n is an object chain ending in one dynamic
 // leaf, and returns that leaf, the combined key (`"trace":{"id":`) and the
 // number of objects to close.
@@ -175,11 +132,25 @@ func singleLeaf(n *node) (*node, []byte, int) {
 	return k, append(append(append([]byte(nil), n.key...), '{'), k.key...), 1
 }
 
-// hasFixed reports whether an object always writes something.
-func hasFixed(n *node) bool {
-	for _, k := range n.kids {
-		if k.op == opStatic && k.static != nil || k.op == opFixed || k.op == opObject && hasFixed(k) {
-			return true
+// alwaysWrites reports whether n writes something on every line: a fixed
+// value, or an event field that is never left out (not omitempty, not a
+// time, not an ECS string, not a pointer), or an object holding one. Such
+// objects need no roll-back check, and their braces can be merged into the
+// fixed bytes around them.
+func alwaysWrites(n *node) bool {
+	switch n.op {
+	case opStatic:
+		return n.static != nil
+	case opFixed:
+		return true
+	case opField:
+		f := n.field
+		return !f.omitEmpty && f.kind != kTime && f.kind != kPtr && !(f.ecsPath != "" && f.kind == kString)
+	case opObject:
+		for _, k := range n.kids {
+			if alwaysWrites(k) {
+				return true
+			}
 		}
 	}
 	return false

@@ -65,11 +65,12 @@ const (
 // step is one instruction of a compiled plan.
 type step struct {
 	code   code
+	raw    bool // cStatic: no comma before it (it starts with a closing brace)
 	omit   bool // event fields: an empty value writes nothing
 	opt    bool // cOpen/cClose: the object may end up empty and is then left out
 	extra  bool // cClose of Pipelog: adapters' custom members go in first
-	cond   cond // cOpen: the object writes nothing unless cond holds
-	jump   int  // cOpen with cond: the index after the matching cClose
+	need   need // what the record must carry for the step to write anything (0: it may always write)
+	jump   int  // cOpen: the index after the matching cClose
 	index  int  // cDynamic: field index; cFixed: slot
 	off    uintptr
 	key    []byte // `"k":`, `"a":{"b":` for a leaf fused with the objects around it, `"k":{` for cOpen
@@ -99,32 +100,51 @@ func compileTree(prog *[]step, n *node, depth int) {
 			continue
 		}
 		switch {
+		case k.op == opObject && alwaysWrites(k) && !(depth == 0 && k.name == pipelogRoot):
+			// Never empty: its braces are fixed bytes, merged with the
+			// fixed bytes around them.
+			addStatic(prog, append(append([]byte(nil), k.key...), '{'))
+			compileTree(prog, k, depth+1)
+			addStatic(prog, []byte{'}'})
 		case k.op == opObject:
-			optional := !hasFixed(k)
+			optional := !alwaysWrites(k)
 			key := append(append([]byte(nil), k.key...), '{')
 			open := len(*prog)
 			*prog = append(*prog, step{code: cOpen, key: key, opt: optional})
 			compileTree(prog, k, depth+1)
 			*prog = append(*prog, step{code: cClose, opt: optional, extra: depth == 0 && k.name == pipelogRoot})
-			if c := objectCond(k); optional && (c == condCaller || c == condErr) {
-				(*prog)[open].cond, (*prog)[open].jump = c, len(*prog)
+			o := &(*prog)[open]
+			o.jump = len(*prog)
+			if optional && !(depth == 0 && k.name == pipelogRoot) {
+				o.need = needsOf((*prog)[open+1 : o.jump-1])
 			}
 		case k.op == opStatic:
 			if k.static == nil {
 				continue
 			}
-			if last := len(*prog) - 1; last >= 0 && (*prog)[last].code == cStatic {
-				prev := &(*prog)[last]
-				prev.key = append(append(append(prev.key, ','), k.key...), k.static...)
-				continue
-			}
-			*prog = append(*prog, step{code: cStatic, key: append(append([]byte(nil), k.key...), k.static...)})
+			addStatic(prog, append(append([]byte(nil), k.key...), k.static...))
 		case k.op == opField && k.field.kind == kStruct && !k.field.omitEmpty && depth+1 < maxDepth:
 			compileStruct(prog, k.key, k.field, k.field.offset, depth+1)
 		default:
 			*prog = append(*prog, leafStep(k, k.key))
 		}
 	}
+}
+
+// addStatic appends fixed bytes to the plan, merged into a cStatic step
+// just before. Within merged bytes the commas are written out: none after
+// an opening brace or before a closing one. A step that starts with a
+// closing brace never takes a comma before it (raw).
+func addStatic(prog *[]step, b []byte) {
+	if last := len(*prog) - 1; last >= 0 && (*prog)[last].code == cStatic {
+		prev := &(*prog)[last]
+		if pb := prev.key[len(prev.key)-1]; pb != '{' && b[0] != '}' {
+			prev.key = append(prev.key, ',')
+		}
+		prev.key = append(prev.key, b...)
+		return
+	}
+	*prog = append(*prog, step{code: cStatic, key: b, raw: b[0] == '}'})
 }
 
 // compileStruct writes a nested struct stored in the event itself as an
@@ -145,6 +165,98 @@ func compileStruct(prog *[]step, key []byte, f *field, base uintptr, depth int) 
 	*prog = append(*prog, step{code: cClose})
 }
 
+// need is a set of things a record may carry; a step that needs some of
+// them writes nothing when the record has none of them, and run skips it
+// (an object with all it holds) after one test.
+type need uint16
+
+const (
+	needReason need = 1 << iota
+	needWarning
+	needStatus
+	needTrace // TraceID or CorrelationID
+	needSpan
+	needTransaction
+	needRequest
+	needWorker
+	needThread
+	needCaller
+	needLogger
+	needErr
+	needLabels
+)
+
+var recordNeeds = map[code]need{
+	cReason: needReason, cWarning: needWarning, cStatusCode: needStatus, cTraceID: needTrace,
+	cSpanID: needSpan, cTransaction: needTransaction, cRequestID: needRequest, cWorker: needWorker,
+	cThreadID: needThread, cFile: needCaller, cLine: needCaller, cFunction: needCaller,
+	cLogger: needLogger, cErrMessage: needErr, cErrType: needErr, cErrStack: needErr, cLabels: needLabels,
+}
+
+// needsOf is what an object holding steps needs: 0 when one of them may
+// always write, else what any of them needs.
+func needsOf(steps []step) need {
+	var n need
+	for i := range steps {
+		s := &steps[i]
+		if s.code == cClose {
+			continue
+		}
+		if s.need == 0 {
+			return 0
+		}
+		n |= s.need
+	}
+	return n
+}
+
+// needs is what rec (with the plan's and the fixed fields' labels) carries.
+func (e *Encoder) needs(in *input) need {
+	r := in.rec
+	var n need
+	if r.Base.Reason != "" {
+		n |= needReason
+	}
+	if r.Base.Warning != "" {
+		n |= needWarning
+	}
+	if r.Base.StatusCode != 0 {
+		n |= needStatus
+	}
+	if r.TraceID != "" || r.CorrelationID != "" {
+		n |= needTrace
+	}
+	if r.SpanID != "" {
+		n |= needSpan
+	}
+	if r.TransactionID != "" {
+		n |= needTransaction
+	}
+	if r.RequestID != "" {
+		n |= needRequest
+	}
+	if r.Worker != "" {
+		n |= needWorker
+	}
+	if r.ThreadID > 0 {
+		n |= needThread
+	}
+	if r.File != "" {
+		n |= needCaller
+	}
+	if r.Logger != "" || e.cfg.LoggerName != "" {
+		n |= needLogger
+	}
+	if r.Base.Err != nil {
+		n |= needErr
+	}
+	if len(in.plan.labels) != 0 || len(r.Labels) != 0 || len(in.fx.labelsOf()) != 0 ||
+		r.CorrelationID != "" && r.TraceID != "" && r.CorrelationID != r.TraceID {
+		n |= needLabels
+	}
+	return n
+}
+
 // leafStep is the step writing the leaf n with key.
 func leafStep(n *node, key []byte) step {
 	if n.op == opField {
@@ -156,7 +268,7 @@ func leafStep(n *node, key []byte) step {
 	if !ok {
 		panic("encode: no step for tree op " + strconv.Itoa(int(n.op)))
 	}
-	return step{code: c, key: key, index: n.index}
+	return step{code: c, key: key, index: n.index, need: recordNeeds[c]}
 }
 
 var recordCodes = map[op]code{
@@ -221,17 +333,22 @@ func leafUint(dst []byte, s *step, v uint64) []byte {
 func (e *Encoder) run(dst []byte, prog []step, in *input, st *state) []byte {
 	var marks, inner [maxDepth]int
 	depth := 0
-	r, p := in.rec, in.p
+	r, p, has := in.rec, in.p, in.has
 	for i := 0; i < len(prog); i++ {
 		s := &prog[i]
+		if s.need != 0 && has&s.need == 0 {
+			if s.code == cOpen {
+				i = s.jump - 1 // the whole object would write nothing
+			}
+			continue
+		}
 		switch s.code {
 		case cStatic:
-			dst = append(comma(dst), s.key...)
-		case cOpen:
-			if s.cond != condNone && !in.holds(s.cond) {
-				i = s.jump - 1 // skip the object: it would write nothing
-				continue
+			if !s.raw {
+				dst = comma(dst)
 			}
+			dst = append(dst, s.key...)
+		case cOpen:
 			marks[depth] = len(dst)
 			dst = append(comma(dst), s.key...)
 			inner[depth] = len(dst)
@@ -428,15 +545,4 @@ func (e *Encoder) appendEncodeErrors(dst []byte, s *step, st *state) []byte {
 		dst = appendString(dst, m, e.max)
 	}
 	return fused(append(dst, ']'), s)
-}
-
-// holds reports whether the record carries what an object needs.
-func (in *input) holds(c cond) bool {
-	switch c {
-	case condCaller:
-		return in.rec.File != ""
-	case condErr:
-		return in.rec.Base.Err != nil
-	}
-	return true
 }

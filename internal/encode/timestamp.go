@@ -15,6 +15,11 @@ func appendTimestamp(dst []byte, t time.Time) []byte {
 
 // appendNow is appendTimestamp for @timestamp, cached per Encoder.
 func (e *Encoder) appendNow(dst []byte, t time.Time) []byte {
+	// The cache holds a second whose year was checked when it was filled:
+	// a hit needs neither UTC nor Year.
+	if c := e.second.Load(); c != nil && c.unix == t.Unix() {
+		return appendCached(dst, c, t.Nanosecond()/1000)
+	}
 	t = t.UTC()
 	if year := t.Year(); year >= 0 && year <= 9999 {
 		return appendSecond(dst, t, &e.second)
@@ -80,8 +85,28 @@ func appendSecond(dst []byte, t time.Time, cache *atomic.Pointer[secondCache]) [
 		copy(c.text[:], b[1:21])
 		cache.Store(c)
 	}
-	dst = append(dst, '"')
-	dst = append(dst, c.text[:]...)
-	dst = appendDigits(dst, t.Nanosecond()/1000, 6)
-	return append(dst, 'Z', '"')
+	return appendCached(dst, c, t.Nanosecond()/1000)
 }
+
+// appendCached writes `"<cached second>.<us>Z"`, the microseconds two
+// digits at a time from a table.
+func appendCached(dst []byte, c *secondCache, us int) []byte {
+	var b [31]byte
+	b[0] = '"'
+	copy(b[1:21], c.text[:])
+	d := us % 100
+	us /= 100
+	b[25], b[26] = digitPairs[2*d], digitPairs[2*d+1]
+	d = us % 100
+	us /= 100
+	b[23], b[24] = digitPairs[2*d], digitPairs[2*d+1]
+	d = us % 100
+	b[21], b[22] = digitPairs[2*d], digitPairs[2*d+1]
+	b[27], b[28] = 'Z', '"'
+	return append(dst, b[:29]...)
+}
+
+// digitPairs holds "00" to "99".
+const digitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879" +
+	"8081828384858687888990919293949596979899"
