@@ -512,20 +512,11 @@ func (a *Attrs) placeable(key string) bool {
 	return true
 }
 
-// placement is Encoder.Placement, and refuses arrays for ECS fields that
-// are not arrays (normalize: [array] in ECS), which the ecs-logging
-// conformance check rejects.
-// It also refuses the paths of the encoder's fixed fields (Config.Fields,
-// Logger.With): the line has them already, and the value stays a custom
-// member rather than being dropped.
+// placement is Encoder.Placement, and also refuses the paths of the
+// Logger's fixed fields (Config.Fields, Logger.With): the line has them
+// already, and the value stays a custom member rather than being dropped.
 func placement(e *Encoder, fx *Fixed, path, shape string) bool {
-	if strings.HasPrefix(shape, "array:") && !isArrayField(path) {
-		return false
-	}
-	if fx.shapeOf().has(path) {
-		return false
-	}
-	return e.Placement(path, shape)
+	return !fx.shapeOf().has(path) && e.Placement(path, shape)
 }
 
 // arrayShape is "array:<shape>" when every element of the JSON array v has

@@ -29,26 +29,22 @@ const (
 // Placement says where AppendDynamic can put a field named path with the
 // given shape: on its ECS field (true), or not (false: the adapter writes it
 // among its custom fields). A path is placed when it is an ECS leaf field the
-// library does not write itself and the shape fits its ECS type; labels.<key>
-// takes strings.
+// library does not write itself and the shape fits its ECS type, an array
+// only on a field ECS normalises to an array (which the ecs-logging
+// conformance check requires).
 func (e *Encoder) Placement(path, shape string) bool {
-	if reserved[path] {
-		return false
-	}
-	if strings.HasPrefix(path, "labels.") {
-		return false // labels merge with context labels; adapters pass them in Record.Labels
-	}
-	typ, ok := fieldType(path)
-	if !ok || !isLeaf(path) {
+	f, ok := ecsFieldTable[path] // one lookup: adapters call this for every dotted key
+	if !ok || !f.leaf || reserved[path] || strings.HasPrefix(path, "labels.") {
+		// labels.* merge with context labels; adapters pass them in Record.Labels
 		return false
 	}
 	if shape == ShapeNull {
 		return true
 	}
-	if strings.HasPrefix(shape, "array:") && (typ == "object" || typ == "flattened") {
+	if strings.HasPrefix(shape, "array:") && (!f.array || f.typ == "object" || f.typ == "flattened") {
 		return false
 	}
-	return accepts(typ, shape)
+	return accepts(f.typ, shape)
 }
 
 // maxDynamicPlans bounds the cache of trees for combinations of ECS fields
