@@ -124,3 +124,33 @@ func BenchmarkEmitContext(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkWith measures a Logger derived per unit of work: With then Emit,
+// against Emit on the root and on a Logger derived once. Derived loggers
+// share the root's compiled plans, so With+Emit should cost little more
+// than Emit.
+func BenchmarkWith(b *testing.B) {
+	log := benchLogger(b, event.LevelInfo, false)
+	ctx := benchContext()
+	ev := newOrderRejected()
+	b.Run("emit", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			pipelog.Emit(ctx, log, ev)
+		}
+	})
+	derived := log.With(pipelog.Field{Key: "tenant", Value: "acme"}, pipelog.Field{Key: "user.id", Value: "u-1"})
+	b.Run("derived-emit", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			pipelog.Emit(ctx, derived, ev)
+		}
+	})
+	b.Run("with+emit", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			d := log.With(pipelog.Field{Key: "tenant", Value: "acme"}, pipelog.Field{Key: "user.id", Value: "u-1"})
+			pipelog.Emit(ctx, d, ev)
+		}
+	})
+}

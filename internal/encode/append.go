@@ -56,17 +56,20 @@ func appendLevel(dst []byte, l event.Level) []byte {
 // appendLine writes the line for rec (and the event at p, laid out as
 // pl's type) to dst.
 func (e *Encoder) appendLine(dst []byte, fx *Fixed, rec *Record, pl *plan, p, box unsafe.Pointer, extra []byte) []byte {
-	return e.appendInput(dst, &input{rec: rec, fx: fx, p: p, plan: pl, extra: extra}, box)
+	return e.appendInput(dst, &input{rec: rec, fx: fx, p: p, plan: pl, extra: extra}, pl, box)
 }
 
 func (e *Encoder) appendLineDyn(dst []byte, fx *Fixed, rec *Record, pl *plan, extra []byte, dyn *dynValues) []byte {
-	return e.appendInput(dst, &input{rec: rec, fx: fx, plan: pl, extra: extra, dyn: dyn}, nil)
+	return e.appendInput(dst, &input{rec: rec, fx: fx, plan: pl, extra: extra, dyn: dyn}, pl, nil)
 }
 
-func (e *Encoder) appendInput(dst []byte, in *input, box unsafe.Pointer) []byte {
+// appendInput writes the line. pl is in.plan, passed on its own: choosing
+// its program may compile one, which escape analysis sees as pl escaping,
+// and nothing loaded from in may escape (see input).
+func (e *Encoder) appendInput(dst []byte, in *input, pl *plan, box unsafe.Pointer) []byte {
 	st := state{box: box}
 	in.has = e.needs(in)
-	rec, pl := in.rec, in.plan
+	rec := in.rec
 	dst = append(dst, `{"@timestamp":`...)
 	dst = e.appendNow(dst, rec.Time)
 	dst = append(dst, `,"log.level":`...)
@@ -84,7 +87,7 @@ func (e *Encoder) appendInput(dst []byte, in *input, box unsafe.Pointer) []byte 
 	if in.nilEvent {
 		st.errs = append(st.errs, "a nil *"+pl.ti.name+" was emitted")
 	}
-	dst = e.run(dst, pl.prog, in, &st)
+	dst = e.run(dst, pl.progFor(in.has), in, &st)
 	return append(dst, '}', '\n')
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -30,6 +31,9 @@ type plan struct {
 	err    error   // the type's definition error, reported once per Encoder
 
 	reported atomic.Bool
+
+	variantsMu sync.Mutex
+	variants   atomic.Pointer[[]variant] // programs specialised by what the record carries
 }
 
 // buildPlan builds the plan of event type ti (nil: a line without a typed
@@ -103,7 +107,46 @@ func (e *Encoder) finish(p *plan) {
 	for _, k := range root.kids {
 		collapse(k)
 	}
-	compile(&p.prog, root, 0)
+	compile(&p.prog, root, 0, allNeeds)
+}
+
+// maxVariants bounds the programs kept per plan, one per kind of record
+// (what it carries, see need); past it, the generic program runs.
+const maxVariants = 32
+
+type variant struct {
+	has  need
+	prog []step
+}
+
+// progFor returns the program of the plan for records that carry has.
+func (p *plan) progFor(has need) []step {
+	if vs := p.variants.Load(); vs != nil {
+		for i := range *vs {
+			if (*vs)[i].has == has {
+				return (*vs)[i].prog
+			}
+		}
+	}
+	p.variantsMu.Lock()
+	defer p.variantsMu.Unlock()
+	var old []variant
+	if vs := p.variants.Load(); vs != nil {
+		old = *vs
+		for i := range old {
+			if old[i].has == has {
+				return old[i].prog
+			}
+		}
+	}
+	if len(old) >= maxVariants {
+		return p.prog
+	}
+	var prog []step
+	compile(&prog, p.root, 0, has)
+	next := append(append(make([]variant, 0, len(old)+1), old...), variant{has: has, prog: prog})
+	p.variants.Store(&next)
+	return prog
 }
 
 // maxDepth bounds object nesting in a plan's tree; ECS paths are at most 7

@@ -84,38 +84,87 @@ type step struct {
 // needs no roll-back check; an object around exactly one optional field
 // ("trace":{"id":…}) is written as that field with a longer key; a nested
 // struct of an event is flattened into its fields.
-func compile(prog *[]step, n *node, depth int) {
-	compileTree(prog, n, depth)
+// compile compiles the tree for records that carry exactly has (all: a
+// generic program that tests at run time what each record carries).
+func compile(prog *[]step, n *node, depth int, has need) {
+	c := compiler{has: has}
+	c.tree(prog, n, depth)
 }
 
-func compileTree(prog *[]step, n *node, depth int) {
+// compiler compiles a plan's tree into steps for records that carry has.
+// Knowing what the record carries, a record leaf the record cannot fill is
+// left out, and one it fills counts as always writing: objects holding
+// it need no roll-back, and fixed bytes merge across what was left out.
+type compiler struct{ has need }
+
+// allNeeds marks the generic program.
+const allNeeds need = 1<<16 - 1
+
+// skip reports a record leaf this record cannot fill.
+func (c *compiler) skip(n *node) bool {
+	if c.has == allNeeds || n.op == opObject || n.op == opField || n.op == opStatic {
+		return false
+	}
+	nd := recordNeeds[recordCodes[n.op]]
+	return nd != 0 && c.has&nd == 0
+}
+
+// always reports whether n writes on every line of this kind of record.
+func (c *compiler) always(n *node) bool {
+	if n.op == opObject {
+		for _, k := range n.kids {
+			if c.always(k) {
+				return true
+			}
+		}
+		return false
+	}
+	if alwaysWrites(n) {
+		return true
+	}
+	if c.has == allNeeds {
+		return false
+	}
+	// Record leaves that write whenever the record carries what they need.
+	switch n.op {
+	case opEventID, opReason, opWarning, opStatusCode, opTraceID, opSpanID, opTransaction, opRequestID,
+		opWorker, opThreadID, opFile, opLogger, opErrType:
+		return c.has&recordNeeds[recordCodes[n.op]] != 0
+	}
+	return false
+}
+
+func (c *compiler) tree(prog *[]step, n *node, depth int) {
 	if depth >= maxDepth {
 		panic("encode: plan nested deeper than maxDepth") // impossible for ECS paths; caught by tests
 	}
 	for _, k := range n.kids {
-		if leaf, key, depthOf := singleLeaf(k); leaf != nil && !(depth == 0 && k.name == pipelogRoot) {
-			s := leafStep(leaf, key)
+		if c.skip(k) || k.op == opObject && c.empty(k) {
+			continue
+		}
+		if leaf, key, depthOf := c.singleLeaf(k); leaf != nil && !(depth == 0 && k.name == pipelogRoot) {
+			s := c.leafStep(leaf, key)
 			s.suffix = bytes.Repeat([]byte{'}'}, depthOf)
 			*prog = append(*prog, s)
 			continue
 		}
 		switch {
-		case k.op == opObject && alwaysWrites(k) && !(depth == 0 && k.name == pipelogRoot):
+		case k.op == opObject && c.always(k) && !(depth == 0 && k.name == pipelogRoot):
 			// Never empty: its braces are fixed bytes, merged with the
 			// fixed bytes around them.
 			addStatic(prog, append(append([]byte(nil), k.key...), '{'))
-			compileTree(prog, k, depth+1)
+			c.tree(prog, k, depth+1)
 			addStatic(prog, []byte{'}'})
 		case k.op == opObject:
-			optional := !alwaysWrites(k)
+			optional := !c.always(k)
 			key := append(append([]byte(nil), k.key...), '{')
 			open := len(*prog)
 			*prog = append(*prog, step{code: cOpen, key: key, opt: optional})
-			compileTree(prog, k, depth+1)
+			c.tree(prog, k, depth+1)
 			*prog = append(*prog, step{code: cClose, opt: optional, extra: depth == 0 && k.name == pipelogRoot})
 			o := &(*prog)[open]
 			o.jump = len(*prog)
-			if optional && !(depth == 0 && k.name == pipelogRoot) {
+			if optional && c.has == allNeeds && !(depth == 0 && k.name == pipelogRoot) {
 				o.need = needsOf((*prog)[open+1 : o.jump-1])
 			}
 		case k.op == opStatic:
@@ -126,9 +175,58 @@ func compileTree(prog *[]step, n *node, depth int) {
 		case k.op == opField && k.field.kind == kStruct && !k.field.omitEmpty && depth+1 < maxDepth:
 			compileStruct(prog, k.key, k.field, k.field.offset, depth+1)
 		default:
-			*prog = append(*prog, leafStep(k, k.key))
+			*prog = append(*prog, c.leafStep(k, k.key))
 		}
 	}
+}
+
+// empty reports an object all of whose leaves this record cannot fill.
+func (c *compiler) empty(n *node) bool {
+	for _, k := range n.kids {
+		if k.op == opObject && !c.empty(k) || k.op != opObject && !c.skip(k) && !(k.op == opStatic && k.static == nil) {
+			return false
+		}
+	}
+	return true
+}
+
+// singleLeaf is the package's singleLeaf over the leaves this record can
+// fill: an object whose other members it cannot fill is fused as well.
+func (c *compiler) singleLeaf(n *node) (*node, []byte, int) {
+	if n.op != opObject {
+		return nil, nil, 0
+	}
+	var only *node
+	for _, k := range n.kids {
+		if c.skip(k) || k.op == opObject && c.empty(k) || k.op == opStatic && k.static == nil {
+			continue
+		}
+		if only != nil {
+			return nil, nil, 0
+		}
+		only = k
+	}
+	switch {
+	case only == nil, only.op == opStatic:
+		return nil, nil, 0
+	case only.op == opObject:
+		leaf, key, d := c.singleLeaf(only)
+		if leaf == nil {
+			return nil, nil, 0
+		}
+		return leaf, append(append(append([]byte(nil), n.key...), '{'), key...), d + 1
+	}
+	return only, append(append(append([]byte(nil), n.key...), '{'), only.key...), 1
+}
+
+// leafStep is the step writing the leaf n with key; in a program for a
+// known kind of record it tests nothing about the record at run time.
+func (c *compiler) leafStep(n *node, key []byte) step {
+	s := leafStep(n, key)
+	if c.has != allNeeds {
+		s.need = 0
+	}
+	return s
 }
 
 // addStatic appends fixed bytes to the plan, merged into a cStatic step
@@ -184,6 +282,7 @@ const (
 	needLogger
 	needErr
 	needLabels
+	needEventID
 )
 
 var recordNeeds = map[code]need{
@@ -191,6 +290,7 @@ var recordNeeds = map[code]need{
 	cSpanID: needSpan, cTransaction: needTransaction, cRequestID: needRequest, cWorker: needWorker,
 	cThreadID: needThread, cFile: needCaller, cLine: needCaller, cFunction: needCaller,
 	cLogger: needLogger, cErrMessage: needErr, cErrType: needErr, cErrStack: needErr, cLabels: needLabels,
+	cEventID: needEventID,
 }
 
 // needsOf is what an object holding steps needs: 0 when one of them may
@@ -214,6 +314,9 @@ func needsOf(steps []step) need {
 func (e *Encoder) needs(in *input) need {
 	r := in.rec
 	var n need
+	if len(r.EventID) != 0 {
+		n |= needEventID
+	}
 	if r.Base.Reason != "" {
 		n |= needReason
 	}
