@@ -102,6 +102,7 @@ func NewFile(path string, opts FileConfig) (*File, error) {
 	}
 
 	s := &File{path: path, done: make(chan struct{})}
+	s.name = path
 	bufSize := opts.BufferSize
 	if bufSize == 0 {
 		bufSize = DefaultFileBufferSize
@@ -162,15 +163,6 @@ func openAppend(path string) (*os.File, error) {
 // Path returns the path the sink writes to.
 func (s *File) Path() string { return s.path }
 
-// Write appends one line. A line without its trailing newline gets one.
-// p is not retained.
-func (s *File) Write(p []byte) error {
-	if err := s.write(p); err != nil {
-		return s.wrap(err)
-	}
-	return nil
-}
-
 // Flush writes the buffered lines to the file (the page cache; with
 // FileConfig.Sync it also fsyncs). It returns ctx.Err() without writing if
 // ctx has ended.
@@ -182,7 +174,7 @@ func (s *File) wrap(err error) error {
 	if err == nil || err == ErrClosed || err == context.Canceled || err == context.DeadlineExceeded {
 		return err
 	}
-	return fmt.Errorf("sink: file %s: %w", s.path, err)
+	return s.named(err)
 }
 
 // Close flushes the buffered lines, closes the file and reports lines it

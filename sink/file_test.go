@@ -406,3 +406,29 @@ func TestFileErrors(t *testing.T) {
 	_, err = NewFile(filepath.Join(blocker, "x.ndjson"), FileConfig{})
 	require.Error(t, err, "parent is a file")
 }
+
+func TestFileWriteErrorNamesThePath(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts FileConfig
+	}{
+		{"unbuffered", FileConfig{BufferSize: -1}},
+		{"buffer full", FileConfig{BufferSize: 8, FlushInterval: -1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "app.ndjson")
+			s, err := NewFile(path, tc.opts)
+			require.NoError(t, err)
+			require.NoError(t, s.f.Close()) // the descriptor fails behind the sink's back
+			err = s.Write([]byte("line\n"))
+			if err == nil {
+				err = s.Write([]byte("line\n")) // the buffered case fails when it flushes
+			}
+			require.ErrorIs(t, err, os.ErrClosed)
+			assert.Contains(t, err.Error(), "sink: file "+path+": ")
+			require.NoError(t, s.Write(nil), "an empty line is not written")
+			_ = s.Close(context.Background())
+			assert.ErrorIs(t, s.Write([]byte("late\n")), ErrClosed)
+		})
+	}
+}
