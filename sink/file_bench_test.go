@@ -126,7 +126,8 @@ func benchBaseline(b *testing.B, target string) {
 }
 
 // BenchmarkFile writes the same line through File: "direct" is the
-// default (no rotation: *os.File), "rotate" goes through lumberjack with
+// default (no rotation: *os.File, 1 MiB buffer), "direct256k" the same
+// with a 256 KiB buffer, the baseline's, "rotate" goes through lumberjack with
 // its usual 100 MB size limit and one backup, so it rotates every ~290k
 // lines (disk use stays under 200 MB);
 // "devnull" is direct mode on /dev/null (see BenchmarkBaselineBufio).
@@ -137,6 +138,7 @@ func BenchmarkFile(b *testing.B) {
 		opts   FileConfig
 	}{
 		{"direct", "file", FileConfig{}},
+		{"direct256k", "file", FileConfig{BufferSize: 256 << 10}},
 		{"rotate", "file", FileConfig{MaxSizeMB: 100, MaxBackups: 1}},
 		{"devnull", "devnull", FileConfig{}},
 	}
