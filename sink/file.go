@@ -29,8 +29,8 @@ const (
 // It is large because a write(2) of whole lines ends where a line ends,
 // almost never on a page boundary, and the page cache pays for the pages
 // around each such boundary: measured on Linux 6.18 (ext4), lines written
-// 256 KiB at a time took about 20% more system time than blocks of exactly
-// 256 KiB, and about 4% more written 1 MiB at a time (BENCHMARKS.md, §3).
+// 256 KiB at a time took 10–25% more system time than 256 KiB blocks, and
+// at most 9% more written 1 MiB at a time (BENCHMARKS.md, §3).
 const DefaultFileBufferSize = 1 << 20
 
 // defaultRotateSizeMB is lumberjack's size limit when only age, backup or

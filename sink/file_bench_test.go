@@ -2,6 +2,7 @@ package sink
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -195,6 +196,46 @@ func BenchmarkFile(b *testing.B) {
 			if err := s.Close(context.Background()); err != nil {
 				b.Fatal(err)
 			}
+		})
+	}
+}
+
+// BenchmarkWriteSize is the kernel's side of the buffer size: one op is
+// one write(2) of a block to a file in b.TempDir(), truncated every ~96 MB.
+// Blocks of exactly 256 KiB or 1 MiB (what bufio writes) end on page
+// boundaries; a buffer of whole lines ends where a line ends, as the
+// "-200" sizes do. sys-ns/KiB is the system time per KiB written.
+func BenchmarkWriteSize(b *testing.B) {
+	for _, size := range []struct {
+		name string
+		n    int
+	}{
+		{"256KiB", 256 << 10},
+		{"256KiB-200", 256<<10 - 200},
+		{"1MiB", 1 << 20},
+		{"1MiB-200", 1<<20 - 200},
+	} {
+		b.Run(size.name, func(b *testing.B) {
+			f, err := os.OpenFile(benchPath(b), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer f.Close()
+			block := bytes.Repeat([]byte("x"), size.n)
+			b.SetBytes(int64(size.n))
+			_, s0 := rusage()
+			written := 0
+			for b.Loop() {
+				if _, err := f.Write(block); err != nil {
+					b.Fatal(err)
+				}
+				if written += size.n; written >= 96<<20 {
+					_ = f.Truncate(0)
+					written = 0
+				}
+			}
+			_, s1 := rusage()
+			b.ReportMetric(float64(s1-s0)/(float64(b.N)*float64(size.n)/1024), "sys-ns/KiB")
 		})
 	}
 }
