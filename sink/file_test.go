@@ -432,3 +432,42 @@ func TestFileWriteErrorNamesThePath(t *testing.T) {
 		})
 	}
 }
+
+// The default buffer (1 MiB) is as large as the smallest rotation limit:
+// a full buffer is one batch that lumberjack must accept whole, into the
+// current file or the next, never split between them.
+func TestFileDefaultBufferAtSmallestRotation(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.ndjson")
+	s, err := NewFile(path, FileConfig{MaxSizeMB: 1, FlushInterval: -1})
+	require.NoError(t, err)
+	require.Equal(t, 1<<20, cap(s.buf), "the buffer is capped at the rotation limit")
+	const total = 6500 // ~2.3 MB: two full buffers and then some
+	for i := range total {
+		require.NoError(t, s.Write(seqLine(i)))
+		if i%2000 == 1999 {
+			// lumberjack names backups by the millisecond: keep two
+			// rotations (~2900 lines apart) in different ones.
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
+	require.NoError(t, s.Close(context.Background()))
+
+	ents, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(ents), 2, "it rotated")
+	next := 0
+	for _, e := range ents { // backups sort by time, before app.ndjson
+		if e.Name() == "app.ndjson" {
+			continue
+		}
+		content := readFile(t, filepath.Join(dir, e.Name()))
+		assert.LessOrEqual(t, len(content), 1<<20, e.Name())
+		first, last := checkSeqFile(t, e.Name(), content)
+		require.Equal(t, next, first, "%s does not continue the previous file", e.Name())
+		next = last + 1
+	}
+	first, last := checkSeqFile(t, "app.ndjson", readFile(t, path))
+	require.Equal(t, next, first)
+	require.Equal(t, total-1, last)
+}
