@@ -1,16 +1,11 @@
 package sink
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"os"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 )
 
 // ColorMode says when the console sink colours the level.
@@ -44,19 +39,26 @@ type ConsoleConfig struct {
 // custom fields (under Pipelog, flattened to dotted keys, without the event
 // name or the adapters' Attrs level), then error.stack_trace indented on
 // the following lines. Lines that are not JSON objects are written as they
-// are. Production should keep the JSON sinks: this format is for people,
-// not for shippers.
+// are. Control characters never reach the terminal raw: text that holds
+// any is written quoted, Go-style. Production should keep the JSON sinks:
+// this format is for people, not for shippers.
 //
-// It parses lines with encoding/json, so it costs far more per line than
-// the JSON sinks.
+// From a Logger (WriteEntry) the time, level and event name come with the
+// line; the rest is read in one pass over it, without allocating. A foreign
+// line given to Write is read the same way, and its time, level and event
+// name from the line.
 type Console struct {
 	mu     sync.Mutex
 	w      io.Writer
 	color  bool
 	format string
 	buf    []byte
+	val    []byte // one decoded value
+	scan   consoleScan
 	closed bool
 }
+
+var _ EntryWriter = (*Console)(nil)
 
 // NewConsole returns a Console writing to w (nil: standard error).
 func NewConsole(w io.Writer, opts ConsoleConfig) *Console {
@@ -86,17 +88,28 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// Write formats one line and writes it. p is not retained.
-func (c *Console) Write(p []byte) error {
+// Write formats one line, reading its time, level and event name from it,
+// and writes it. p is not retained.
+func (c *Console) Write(p []byte) error { return c.write(p, nil) }
+
+// WriteEntry formats e's line with e's time, level and event name, and
+// writes it. Nothing of e is retained.
+func (c *Console) WriteEntry(e *Entry) error { return c.write(e.Line, e) }
+
+func (c *Console) write(line []byte, e *Entry) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
 		return ErrClosed
 	}
-	c.buf = c.format1(c.buf[:0], p)
+	c.buf = c.appendLine(c.buf[:0], line, e)
 	_, err := c.w.Write(c.buf)
-	if cap(c.buf) > 64<<10 {
+	c.scan.reset()
+	if cap(c.buf) > maxScratch {
 		c.buf = nil
+	}
+	if cap(c.val) > maxScratch {
+		c.val = nil
 	}
 	return err
 }
@@ -125,192 +138,121 @@ const (
 	ansiDim   = "\x1b[2m"
 )
 
-func levelColor(level string) string {
-	switch {
-	case strings.HasPrefix(level, "debug"):
-		return "\x1b[90m" // grey
-	case strings.HasPrefix(level, "info"):
-		return "\x1b[36m" // cyan
-	case strings.HasPrefix(level, "warn"):
-		return "\x1b[33m" // yellow
-	case strings.HasPrefix(level, "error"), strings.HasPrefix(level, "fatal"), strings.HasPrefix(level, "panic"):
-		return "\x1b[31m" // red
-	}
-	return ""
-}
-
-func (c *Console) format1(dst, line []byte) []byte {
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(line, &top); err != nil {
-		dst = append(dst, bytes.TrimRight(line, "\n")...)
-		return append(dst, '\n')
-	}
-	str := func(raw json.RawMessage) string {
-		var s string
-		if json.Unmarshal(raw, &s) != nil {
-			return string(raw)
-		}
-		return s
-	}
-	var obj map[string]json.RawMessage
-	sub := func(path ...string) json.RawMessage {
-		raw := top[path[0]]
-		for _, p := range path[1:] {
-			obj = nil
-			if raw == nil || json.Unmarshal(raw, &obj) != nil {
-				return nil
-			}
-			raw = obj[p]
-		}
-		return raw
+// appendLine formats line; e, when not nil, is what the Logger knows of it.
+func (c *Console) appendLine(dst, line []byte, e *Entry) []byte {
+	s := &c.scan
+	if !s.scan(line) {
+		return appendForeign(dst, line)
 	}
 
-	// Time.
-	if ts := str(top["@timestamp"]); ts != "" {
-		if t, err := time.Parse(time.RFC3339Nano, ts); err == nil {
-			dst = t.Local().AppendFormat(dst, c.format)
+	// Time, level, event name.
+	var eventKey []byte
+	if e != nil {
+		if t, ok := lineTime(e.Time); ok {
+			dst = append(t.Local().AppendFormat(dst, c.format), ' ')
 		} else {
-			dst = append(dst, ts...)
+			dst = c.appendLineTime(dst)
 		}
-		dst = append(dst, ' ')
-	}
-	// Level, padded to 5.
-	level := str(top["log.level"])
-	if c.color {
-		dst = append(dst, levelColor(level)...)
-	}
-	up := strings.ToUpper(level)
-	dst = appendText(dst, up)
-	if c.color {
-		dst = append(dst, ansiReset...)
-	}
-	for n := utf8.RuneCountInString(up); n < 5; n++ {
-		dst = append(dst, ' ')
-	}
-	// Event name and message.
-	if name := sub("event", "action"); name != nil {
-		dst = append(dst, ' ')
-		dst = appendText(dst, str(name))
-	}
-	if msg := str(top["message"]); msg != "" {
-		dst = append(dst, ' ')
-		dst = appendText(dst, msg)
-	}
-	// Key fields.
-	kv := func(k string, raw json.RawMessage) {
-		dst = append(dst, ' ')
-		if c.color {
-			dst = append(dst, ansiDim...)
+		dst = c.appendLevel(dst, e.Level)
+		if e.Name != "" {
+			c.val = append(c.val[:0], e.Name...)
+			dst = appendText(append(dst, ' '), c.val)
+			eventKey = c.appendEventKey(c.val)
 		}
-		dst = appendText(dst, k)
-		dst = append(dst, '=')
-		if c.color {
-			dst = append(dst, ansiReset...)
-		}
-		dst = appendConsoleValue(dst, raw)
-	}
-	if v := sub("trace", "id"); v != nil {
-		kv("trace.id", v)
-	}
-	if v := sub("error", "message"); v != nil {
-		kv("error.message", v)
-	}
-	if pl := top["Pipelog"]; pl != nil {
-		eventKey := ""
-		if name := str(sub("event", "action")); name != "" {
-			r, size := utf8.DecodeRuneInString(name)
-			eventKey = strings.ToUpper(string(r)) + name[size:]
-		}
-		flattenConsole(pl, "", func(k string, v json.RawMessage) {
-			// Strip the event's own object and the adapters' Attrs level.
-			for _, p := range []string{eventKey, "Attrs"} {
-				if p != "" && strings.HasPrefix(k, p+".") {
-					k = k[len(p)+1:]
-					break
-				}
+	} else {
+		dst = c.appendLineTime(dst)
+		dst = c.appendLineLevel(dst)
+		if s.action.present() {
+			c.val = s.text(c.val[:0], s.action)
+			dst = appendText(append(dst, ' '), c.val)
+			if len(c.val) > 0 {
+				eventKey = c.appendEventKey(c.val)
 			}
-			kv(k, v)
-		})
+		}
+	}
+
+	// Message and key fields.
+	if s.message.present() {
+		if c.val = s.text(c.val[:0], s.message); len(c.val) > 0 {
+			dst = appendText(append(dst, ' '), c.val)
+		}
+	}
+	if s.traceID.present() {
+		dst = c.appendField(dst, []byte("trace.id"), s.traceID)
+	}
+	if s.errMessage.present() {
+		dst = c.appendField(dst, []byte("error.message"), s.errMessage)
+	}
+	for _, l := range s.leaves {
+		k := s.paths[l.path.start:l.path.end]
+		// Strip the event's own object and the adapters' Attrs level.
+		if hasDottedPrefix(k, eventKey) {
+			k = k[len(eventKey)+1:]
+		} else if hasDottedPrefix(k, []byte("Attrs")) {
+			k = k[len("Attrs")+1:]
+		}
+		dst = c.appendField(dst, k, l.value)
 	}
 	dst = append(dst, '\n')
-	if st := str(sub("error", "stack_trace")); st != "" {
-		for l := range strings.Lines(st) {
-			dst = append(dst, "    "...)
-			dst = append(dst, strings.Map(func(r rune) rune {
-				if r == '\t' || !hasControl(string(r)) {
-					return r
-				}
-				return '?'
-			}, strings.TrimRight(l, "\n"))...)
-			dst = append(dst, '\n')
-		}
+
+	if s.errStack.present() {
+		c.val = s.text(c.val[:0], s.errStack)
+		dst = appendStack(dst, c.val)
 	}
 	return dst
 }
 
-// flattenConsole calls fn for each leaf of the JSON object raw, in order,
-// with its dotted path below prefix. Arrays are leaves.
-func flattenConsole(raw json.RawMessage, prefix string, fn func(string, json.RawMessage)) {
-	d := json.NewDecoder(bytes.NewReader(raw))
-	if tok, err := d.Token(); err != nil || tok != json.Delim('{') {
-		if prefix != "" {
-			fn(prefix, raw)
-		}
-		return
+// lineTime returns t as the Logger wrote it in @timestamp: to the
+// microsecond. ok is false for years the line cannot hold (the encoder
+// clamps them), which are then read from the line.
+func lineTime(t time.Time) (time.Time, bool) {
+	if y := t.Year(); y < 0 || y > 9999 {
+		return t, false
 	}
-	for d.More() {
-		tok, err := d.Token()
-		if err != nil {
-			return
-		}
-		k, _ := tok.(string)
-		var v json.RawMessage
-		if d.Decode(&v) != nil {
-			return
-		}
-		path := k
-		if prefix != "" {
-			path = prefix + "." + k
-		}
-		if len(v) > 0 && v[0] == '{' {
-			flattenConsole(v, path, fn)
-			continue
-		}
-		fn(path, v)
-	}
+	return t.Add(-time.Duration(t.Nanosecond() % 1000)), true
 }
 
-// appendConsoleValue writes a JSON value for people: strings bare unless
-// they need quotes, everything else as compact JSON.
-func appendConsoleValue(dst []byte, raw json.RawMessage) []byte {
-	if len(raw) == 0 || raw[0] != '"' {
-		return append(dst, raw...)
+// appendLineTime writes the line's @timestamp in local time, or as it is
+// when it is not RFC 3339.
+func (c *Console) appendLineTime(dst []byte) []byte {
+	s := &c.scan
+	if !s.ts.present() {
+		return dst
 	}
-	var s string
-	if json.Unmarshal(raw, &s) != nil {
-		return append(dst, raw...)
+	if c.val = s.text(c.val[:0], s.ts); len(c.val) == 0 {
+		return dst
 	}
-	if s == "" || strings.ContainsAny(s, " \"=\\") || hasControl(s) {
-		return strconv.AppendQuote(dst, s)
+	if t, err := time.Parse(time.RFC3339Nano, string(c.val)); err == nil {
+		dst = t.Local().AppendFormat(dst, c.format)
+	} else {
+		dst = appendText(dst, c.val)
 	}
-	return append(dst, s...)
+	return append(dst, ' ')
 }
 
-// hasControl reports control characters (newlines, escape sequences),
-// which must not reach a terminal raw.
-func hasControl(s string) bool {
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f || 0x80 <= r && r < 0xa0 {
-			return true
-		}
-	}
-	return false
+// appendEventKey returns name with a capital first letter, the key of the
+// event's own object under Pipelog (kept in the scan's key buffer, free
+// once the line is scanned).
+func (c *Console) appendEventKey(name []byte) []byte {
+	c.scan.key = capitalise(c.scan.key[:0], name)
+	return c.scan.key
 }
 
-// appendText writes s as is, or quoted when it holds control characters.
-func appendText(dst []byte, s string) []byte {
-	if hasControl(s) {
-		return strconv.AppendQuote(dst, s)
+// hasDottedPrefix reports whether k starts with prefix and a dot.
+func hasDottedPrefix(k, prefix []byte) bool {
+	return len(prefix) > 0 && len(k) > len(prefix) && k[len(prefix)] == '.' && string(k[:len(prefix)]) == string(prefix)
+}
+
+// appendField writes " key=value", the key dimmed on a terminal.
+func (c *Console) appendField(dst, k []byte, v span) []byte {
+	dst = append(dst, ' ')
+	if c.color {
+		dst = append(dst, ansiDim...)
 	}
-	return append(dst, s...)
+	dst = appendText(dst, k)
+	dst = append(dst, '=')
+	if c.color {
+		dst = append(dst, ansiReset...)
+	}
+	return c.appendValue(dst, v)
 }

@@ -406,3 +406,68 @@ func TestFileErrors(t *testing.T) {
 	_, err = NewFile(filepath.Join(blocker, "x.ndjson"), FileConfig{})
 	require.Error(t, err, "parent is a file")
 }
+
+func TestFileWriteErrorNamesThePath(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts FileConfig
+	}{
+		{"unbuffered", FileConfig{BufferSize: -1}},
+		{"buffer full", FileConfig{BufferSize: 8, FlushInterval: -1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "app.ndjson")
+			s, err := NewFile(path, tc.opts)
+			require.NoError(t, err)
+			require.NoError(t, s.f.Close()) // the descriptor fails behind the sink's back
+			err = s.Write([]byte("line\n"))
+			if err == nil {
+				err = s.Write([]byte("line\n")) // the buffered case fails when it flushes
+			}
+			require.ErrorIs(t, err, os.ErrClosed)
+			assert.Contains(t, err.Error(), "sink: file "+path+": ")
+			require.NoError(t, s.Write(nil), "an empty line is not written")
+			_ = s.Close(context.Background())
+			assert.ErrorIs(t, s.Write([]byte("late\n")), ErrClosed)
+		})
+	}
+}
+
+// The default buffer (1 MiB) is as large as the smallest rotation limit:
+// a full buffer is one batch that lumberjack must accept whole, into the
+// current file or the next, never split between them.
+func TestFileDefaultBufferAtSmallestRotation(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.ndjson")
+	s, err := NewFile(path, FileConfig{MaxSizeMB: 1, FlushInterval: -1})
+	require.NoError(t, err)
+	require.Equal(t, 1<<20, cap(s.buf), "the buffer is capped at the rotation limit")
+	const total = 6500 // ~2.3 MB: two full buffers and then some
+	for i := range total {
+		require.NoError(t, s.Write(seqLine(i)))
+		if i%2000 == 1999 {
+			// lumberjack names backups by the millisecond: keep two
+			// rotations (~2900 lines apart) in different ones.
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
+	require.NoError(t, s.Close(context.Background()))
+
+	ents, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(ents), 2, "it rotated")
+	next := 0
+	for _, e := range ents { // backups sort by time, before app.ndjson
+		if e.Name() == "app.ndjson" {
+			continue
+		}
+		content := readFile(t, filepath.Join(dir, e.Name()))
+		assert.LessOrEqual(t, len(content), 1<<20, e.Name())
+		first, last := checkSeqFile(t, e.Name(), content)
+		require.Equal(t, next, first, "%s does not continue the previous file", e.Name())
+		next = last + 1
+	}
+	first, last := checkSeqFile(t, "app.ndjson", readFile(t, path))
+	require.Equal(t, next, first)
+	require.Equal(t, total-1, last)
+}

@@ -30,6 +30,7 @@ type lineWriter struct {
 	scratch []byte // unbuffered: line plus the newline it lacked
 	closed  bool
 	syncFn  func() error // called by Flush when set
+	name    string       // a File's path, for errors; "" for a Writer
 
 	stop        chan struct{} // closed by Close to stop the flusher
 	flusherDone chan struct{} // closed when the flusher has returned
@@ -68,19 +69,21 @@ func (c *lineWriter) flusher(interval time.Duration) {
 	}
 }
 
-// write accepts one line. p is not retained.
-func (c *lineWriter) write(p []byte) error {
+// Write writes one line. A line without its trailing newline gets one. p
+// is not retained.
+//
+// Writer and File share this method (a File's errors name its path):
+// promoted, it is reached through a Sink without a wrapper call of theirs.
+func (c *lineWriter) Write(p []byte) error {
 	if len(p) == 0 {
 		return nil
 	}
 	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return ErrClosed
-	}
-	// Fast path: a complete line that fits in the buffer.
-	if c.buf != nil && p[len(p)-1] == '\n' && len(c.buf)+len(p) <= cap(c.buf) {
-		c.buf = append(c.buf, p...)
+	// Fast path: a complete line that fits in the buffer (nil when
+	// unbuffered, and after Close).
+	if n := len(c.buf); p[len(p)-1] == '\n' && len(p) <= cap(c.buf)-n {
+		copy(c.buf[n:cap(c.buf)], p)
+		c.buf = c.buf[:n+len(p)]
 		c.mu.Unlock()
 		return nil
 	}
@@ -90,6 +93,24 @@ func (c *lineWriter) write(p []byte) error {
 }
 
 func (c *lineWriter) writeSlow(p []byte) error {
+	if c.closed {
+		return ErrClosed
+	}
+	if err := c.appendSlow(p); err != nil {
+		return c.named(err)
+	}
+	return nil
+}
+
+// named puts the File's path in an I/O error.
+func (c *lineWriter) named(err error) error {
+	if c.name == "" {
+		return err
+	}
+	return fmt.Errorf("sink: file %s: %w", c.name, err)
+}
+
+func (c *lineWriter) appendSlow(p []byte) error {
 	nl := p[len(p)-1] == '\n'
 	need := len(p)
 	if !nl {
@@ -244,10 +265,6 @@ func NewWriter(w io.Writer, cfg WriterConfig) *Writer {
 	s.init(w, max(cfg.BufferSize, 0), interval)
 	return s
 }
-
-// Write writes one line. A line without its trailing newline gets one.
-// p is not retained.
-func (s *Writer) Write(p []byte) error { return s.write(p) }
 
 // Flush writes the buffered lines to the writer (and syncs it with
 // WithSync). It returns ctx.Err() without writing if ctx has ended.
