@@ -19,8 +19,19 @@ func TestAppendStringEveryPosition(t *testing.T) {
 		for pos := 0; pos <= n; pos++ {
 			for _, sp := range specials {
 				in := base[:pos] + sp + base[pos:n]
-				for _, prefix := range []string{"", "x"} { // dst empty and not
+				for _, prefix := range []string{"", "x", "{"} { // dst empty and not
 					got := appendString([]byte(prefix), in, 0)[len(prefix):]
+					// keyString, the leaves' copy of the same check, writes
+					// the same string after its key (and a comma after "x").
+					st := step{key: []byte(`"k":`), suffix: []byte("}")}
+					kv := keyString([]byte(prefix), &st, in, 0)[len(prefix):]
+					wantKV := `"k":` + string(got) + "}"
+					if prefix == "x" {
+						wantKV = "," + wantKV
+					}
+					if string(kv) != wantKV {
+						t.Fatalf("%q: keyString wrote %q, want %q", in, kv, wantKV)
+					}
 					if !json.Valid(got) {
 						t.Fatalf("%q: invalid JSON %q", in, got)
 					}

@@ -404,8 +404,38 @@ func keyed(dst []byte, s *step) []byte { return append(comma(dst), s.key...) }
 
 // keyString writes a string leaf: comma, key, the quoted string, the fused
 // suffix.
+//
+// It is the most common step of every line, so the check of the string is
+// written out here rather than called: one call per string leaf.
 func keyString(dst []byte, s *step, v string, max int) []byte {
-	return fused(appendString(keyed(dst, s), v, max), s)
+	if max > 0 && len(v) > max {
+		return fused(appendCut(keyed(dst, s), v, max), s)
+	}
+	k := 0
+	if len(v) >= 8 {
+		for ; k+8 <= len(v); k += 8 {
+			if needsEscapeWord(load8(v, k)) {
+				goto escape
+			}
+		}
+		if k < len(v) && needsEscapeWord(load8(v, len(v)-8)) {
+			goto escape
+		}
+	} else {
+		for ; k < len(v); k++ {
+			if !safeASCII[v[k]] {
+				goto escape
+			}
+		}
+	}
+	dst = append(keyed(dst, s), '"')
+	dst = append(dst, v...)
+	dst = append(dst, '"')
+	return fused(dst, s)
+escape:
+	dst = append(keyed(dst, s), '"')
+	dst = append(dst, v[:k]...)
+	return fused(appendStringSlow(dst, v[k:]), s)
 }
 
 // fused closes the objects a fused leaf opened in its key.
