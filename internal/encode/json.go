@@ -71,12 +71,16 @@ func appendStringSlow(dst []byte, rest string) []byte {
 // appendCut writes the first max bytes of s (cut back to a rune start) as
 // a JSON string with a marker saying how much was cut.
 func appendCut(dst []byte, s string, max int) []byte {
+	return appendCutBody(append(dst, '"'), s, max)
+}
+
+// appendCutBody is appendCut after the opening quote.
+func appendCutBody(dst []byte, s string, max int) []byte {
 	n := max
 	for n > 0 && !utf8.RuneStart(s[n]) {
 		n--
 	}
 	cut := len(s) - n
-	dst = append(dst, '"')
 	dst = appendEscaped(dst, s[:n])
 	dst = append(dst, "…(truncated "...)
 	dst = strconv.AppendInt(dst, int64(cut), 10)

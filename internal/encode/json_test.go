@@ -23,7 +23,7 @@ func TestAppendStringEveryPosition(t *testing.T) {
 					got := appendString([]byte(prefix), in, 0)[len(prefix):]
 					// keyString, the leaves' copy of the same check, writes
 					// the same string after its key (and a comma after "x").
-					st := step{key: []byte(`"k":`), suffix: []byte("}")}
+					st := step{key: []byte(`"k":`), qkey: []byte(`"k":"`), suffix: []byte("}")}
 					kv := keyString([]byte(prefix), &st, in, 0)[len(prefix):]
 					wantKV := `"k":` + string(got) + "}"
 					if prefix == "x" {

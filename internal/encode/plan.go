@@ -175,6 +175,12 @@ func singleLeaf(n *node) (*node, []byte, int) {
 	return k, append(append(append([]byte(nil), n.key...), '{'), k.key...), 1
 }
 
+// fieldAlways reports whether an event field is never left out: not
+// omitempty, not a time, not a pointer, not an ECS string.
+func fieldAlways(f *field) bool {
+	return !f.omitEmpty && f.kind != kTime && f.kind != kPtr && !(f.ecsPath != "" && f.kind == kString)
+}
+
 // alwaysWrites reports whether n writes something on every line: a fixed
 // value, or an event field that is never left out (not omitempty, not a
 // time, not an ECS string, not a pointer), or an object holding one. Such
@@ -184,11 +190,10 @@ func alwaysWrites(n *node) bool {
 	switch n.op {
 	case opStatic:
 		return n.static != nil
-	case opFixed:
+	case opFixed, opDynamic:
 		return true
 	case opField:
-		f := n.field
-		return !f.omitEmpty && f.kind != kTime && f.kind != kPtr && !(f.ecsPath != "" && f.kind == kString)
+		return fieldAlways(n.field)
 	case opObject:
 		for _, k := range n.kids {
 			if alwaysWrites(k) {

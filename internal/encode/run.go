@@ -2,6 +2,7 @@ package encode
 
 import (
 	"bytes"
+	"slices"
 	"strconv"
 	"time"
 	"unsafe"
@@ -76,7 +77,14 @@ type step struct {
 	key    []byte // `"k":`, `"a":{"b":` for a leaf fused with the objects around it, `"k":{` for cOpen
 	suffix []byte // a fused leaf's closing braces
 	field  *field // event fields
+	qkey   []byte // key and the opening quote of a string value: one copy for both
 
+	// always: the step writes on every line this program is for.
+	// keyless: its comma, key (and a string's opening quote) were moved
+	// into the fixed bytes before it (see stitch), so it writes its value
+	// and suffix only.
+	always  bool
+	keyless bool
 }
 
 // compile flattens the key tree below n into steps. Consecutive fixed fields
@@ -87,8 +95,97 @@ type step struct {
 // compile compiles the tree for records that carry exactly has (all: a
 // generic program that tests at run time what each record carries).
 func compile(prog *[]step, n *node, depth int, has need) {
+	compileSteps(prog, n, depth, has)
+	*prog = stitch(*prog)
+}
+
+// compileSteps is compile without stitch: every leaf with its own key.
+func compileSteps(prog *[]step, n *node, depth int, has need) {
 	c := compiler{has: has}
 	c.tree(prog, n, depth)
+	for i := range *prog {
+		if s := &(*prog)[i]; len(s.key) != 0 {
+			s.qkey = append(append(make([]byte, 0, len(s.key)+1), s.key...), '"')
+		}
+	}
+}
+
+// stitch turns runs of fixed bytes and leaves that always write into
+// alternating fixed bytes and values, the way a hand-written encoder writes
+// a known line: a leaf's comma and key (and a string's opening quote) join
+// the fixed bytes before it, and the fixed bytes after it join its suffix.
+// Leaves that may write nothing, and optional objects, keep their own keys
+// and stop a run.
+func stitch(prog []step) []step {
+	out := make([]step, 0, len(prog))
+	for _, s := range prog {
+		var prev *step
+		if n := len(out); n > 0 {
+			prev = &out[n-1]
+		}
+		switch {
+		case s.code == cStatic && prev != nil && prev.keepsSuffix():
+			if !s.raw {
+				prev.suffix = append(prev.suffix, ',')
+			}
+			prev.suffix = append(prev.suffix, s.key...)
+			continue
+		case s.always && s.stitchable() && prev != nil && (prev.code == cStatic || prev.keepsSuffix()):
+			k := s.key
+			if stringCode(s.code) {
+				k = s.qkey
+			}
+			target := &prev.suffix
+			if prev.code == cStatic {
+				target = &prev.key
+			}
+			if t := *target; len(t) == 0 || t[len(t)-1] != '{' && t[len(t)-1] != '[' {
+				*target = append(*target, ',')
+			}
+			*target = append(*target, k...)
+			s.keyless = true
+		}
+		out = append(out, s)
+	}
+	var opens []int
+	for i := range out {
+		// suffixes now own bytes of their own: no slice is shared
+		out[i].suffix = slices.Clip(out[i].suffix)
+		// steps moved: every object's jump is found again
+		switch out[i].code {
+		case cOpen:
+			opens = append(opens, i)
+		case cClose:
+			out[opens[len(opens)-1]].jump = i + 1
+			opens = opens[:len(opens)-1]
+		}
+	}
+	return out
+}
+
+// keepsSuffix: s is a leaf that always writes and writes its suffix, so
+// fixed bytes after it can be written as part of it.
+func (s *step) keepsSuffix() bool { return s.always && s.stitchable() }
+
+// stitchable: the step writes a key and one value (a string when
+// stringCode) and nothing else, so its key can be written before it.
+func (s *step) stitchable() bool {
+	switch s.code {
+	case cInt, cInt8, cInt16, cInt32, cInt64, cUint, cUint8, cUint16, cUint32, cUint64, cUintptr,
+		cFloat32, cFloat64, cBool, cFixed, cDynamic:
+		return true
+	}
+	return stringCode(s.code)
+}
+
+// stringCode: the step's value is always a JSON string.
+func stringCode(c code) bool {
+	switch c {
+	case cString, cEventID, cReason, cWarning, cTraceID, cSpanID, cTransaction, cRequestID, cWorker,
+		cFile, cFunction, cLogger, cErrMessage, cErrType, cErrStack:
+		return true
+	}
+	return false
 }
 
 // compiler compiles a plan's tree into steps for records that carry has.
@@ -226,6 +323,7 @@ func (c *compiler) leafStep(n *node, key []byte) step {
 	if c.has != allNeeds {
 		s.need = 0
 	}
+	s.always = c.always(n)
 	return s
 }
 
@@ -249,7 +347,7 @@ func addStatic(prog *[]step, b []byte) {
 // object of steps with absolute offsets, so its fields cost what top-level
 // ones do.
 func compileStruct(prog *[]step, key []byte, f *field, base uintptr, depth int) {
-	*prog = append(*prog, step{code: cOpen, key: append(append([]byte(nil), key...), '{')})
+	addStatic(prog, append(append([]byte(nil), key...), '{'))
 	for i := range f.sub {
 		sf := &f.sub[i]
 		if sf.kind == kStruct && !sf.omitEmpty && depth+1 < maxDepth {
@@ -258,9 +356,10 @@ func compileStruct(prog *[]step, key []byte, f *field, base uintptr, depth int) 
 		}
 		s := fieldStep(sf, sf.jsonKey)
 		s.off = base + sf.offset
+		s.always = fieldAlways(sf)
 		*prog = append(*prog, s)
 	}
-	*prog = append(*prog, step{code: cClose})
+	addStatic(prog, []byte{'}'})
 }
 
 // need is a set of things a record may carry; a step that needs some of
@@ -400,7 +499,12 @@ func fieldStep(f *field, key []byte) step {
 // keyed starts a leaf (or an object): a comma unless it is the first
 // member of its object, then the key. A short key is written with two word
 // stores into spare capacity (bytes past the key are overwritten later).
-func keyed(dst []byte, s *step) []byte { return append(comma(dst), s.key...) }
+func keyed(dst []byte, s *step) []byte {
+	if s.keyless {
+		return dst
+	}
+	return append(comma(dst), s.key...)
+}
 
 // keyString writes a string leaf: comma, key, the quoted string, the fused
 // suffix.
@@ -409,6 +513,9 @@ func keyed(dst []byte, s *step) []byte { return append(comma(dst), s.key...) }
 // written out here rather than called: one call per string leaf.
 func keyString(dst []byte, s *step, v string, max int) []byte {
 	if max > 0 && len(v) > max {
+		if s.keyless {
+			return fused(appendCutBody(dst, v, max), s)
+		}
 		return fused(appendCut(keyed(dst, s), v, max), s)
 	}
 	k := 0
@@ -428,12 +535,16 @@ func keyString(dst []byte, s *step, v string, max int) []byte {
 			}
 		}
 	}
-	dst = append(keyed(dst, s), '"')
+	if !s.keyless {
+		dst = append(comma(dst), s.qkey...)
+	}
 	dst = append(dst, v...)
 	dst = append(dst, '"')
 	return fused(dst, s)
 escape:
-	dst = append(keyed(dst, s), '"')
+	if !s.keyless {
+		dst = append(comma(dst), s.qkey...)
+	}
 	dst = append(dst, v[:k]...)
 	return fused(appendStringSlow(dst, v[k:]), s)
 }

@@ -22,12 +22,20 @@ type variantEvent struct {
 	Tenant string        `ecs:"labels.tenant"`
 	Note   string        `json:"note,omitempty"`
 	N      int
+	Inner  struct {
+		A   string
+		B   int `json:",omitempty"`
+		Sub struct{ C float64 }
+		T   time.Time
+	}
+	P *int
 }
 
 // TestVariantsWriteWhatTheGenericProgramWrites: the programs compiled for
 // one kind of record (what it carries) leave out steps and merge fixed
-// bytes; for thousands of random records and fixed-field sets they must
-// write exactly the line the generic program writes.
+// bytes, and stitch moves keys into the fixed bytes; for thousands of
+// random records and fixed-field sets, with and without stitching, they
+// must write exactly the line the plain generic program writes.
 func TestVariantsWriteWhatTheGenericProgramWrites(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	pick := func(s ...string) string { return s[rng.IntN(len(s))] }
@@ -47,6 +55,11 @@ func TestVariantsWriteWhatTheGenericProgramWrites(t *testing.T) {
 				StatusCode: []int{0, 404}[rng.IntN(2)], Warning: pick("", "w")},
 				Method: pick("", "GET"), Bytes: int64(rng.IntN(2)), Domain: pick("", "x.org"), Tenant: pick("", "t"),
 				Note: pick("", "n"), N: rng.IntN(3)}
+			ev.Inner.A, ev.Inner.B, ev.Inner.Sub.C = pick("", "a"), rng.IntN(2), float64(rng.IntN(2))
+			if rng.IntN(2) == 0 {
+				ev.Inner.T = time.Unix(2, 0)
+				ev.P = &ev.N
+			}
 			if rng.IntN(2) == 0 {
 				ev.Err = errors.New(pick("boom", ""))
 			}
@@ -74,10 +87,16 @@ func TestVariantsWriteWhatTheGenericProgramWrites(t *testing.T) {
 			in := &input{rec: &rec, fx: fx, plan: pl}
 			rec.Base = ev.Base
 			has := e.needs(in)
-			var prog []step // compiled afresh: the cache keeps only maxVariants kinds
+			var prog, plain, generic []step // compiled afresh: the cache keeps only maxVariants kinds
 			compile(&prog, pl.root, 0, has)
-			if got, want := run(prog), run(pl.prog); !bytes.Equal(got, want) {
-				t.Fatalf("record %d (has %b):\nvariant %s\ngeneric %s", i, has, got, want)
+			compileSteps(&plain, pl.root, 0, has)
+			compileSteps(&generic, pl.root, 0, allNeeds)
+			want := run(generic) // every leaf with its key, every object checked
+			for name, got := range map[string][]byte{"stitched variant": run(prog), "variant": run(plain),
+				"stitched generic": run(pl.prog)} {
+				if !bytes.Equal(got, want) {
+					t.Fatalf("record %d (has %b):\n%s %s\nunstitched generic %s", i, has, name, got, want)
+				}
 			}
 		}
 	}
