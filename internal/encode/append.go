@@ -39,19 +39,24 @@ type state struct {
 	errs   []string
 }
 
-func appendLevel(dst []byte, l event.Level) []byte {
+// appendLevelKeys writes `,"log.level":<level>,"message":`, one copy for
+// the named levels.
+func appendLevelKeys(dst []byte, l event.Level) []byte {
 	switch l {
 	case event.LevelDebug:
-		return append(dst, `"debug"`...)
+		return append(dst, `,"log.level":"debug","message":`...)
 	case event.LevelInfo:
-		return append(dst, `"info"`...)
+		return append(dst, `,"log.level":"info","message":`...)
 	case event.LevelWarn:
-		return append(dst, `"warn"`...)
+		return append(dst, `,"log.level":"warn","message":`...)
 	case event.LevelError:
-		return append(dst, `"error"`...)
+		return append(dst, `,"log.level":"error","message":`...)
 	}
-	return appendString(dst, l.String(), 0)
+	dst = append(dst, `,"log.level":`...)
+	dst = appendString(dst, l.String(), 0)
+	return append(dst, `,"message":`...)
 }
+
 
 // appendLine writes the line for rec (and the event at p, laid out as
 // pl's type) to dst.
@@ -72,15 +77,14 @@ func (e *Encoder) appendInput(dst []byte, in *input, pl *plan, box unsafe.Pointe
 	rec := in.rec
 	dst = append(dst, `{"@timestamp":`...)
 	dst = e.appendNow(dst, rec.Time)
-	dst = append(dst, `,"log.level":`...)
-	dst = appendLevel(dst, rec.Base.Level)
+	dst = appendLevelKeys(dst, rec.Base.Level)
 	msg := rec.Base.Message
 	if msg == "" && pl.ti != nil {
 		msg = pl.ti.name
 	}
-	dst = append(dst, `,"message":`...)
 	dst = appendString(dst, msg, e.max)
-	dst = append(dst, `,"ecs.version":"`+Version+`"`...)
+	// ecs.version, the fourth key, is the first fixed bytes of every plan
+	// (see finish), written with the fixed fields that follow it.
 	if pl.err != nil {
 		st.errs = append(st.errs, pl.err.Error())
 	}

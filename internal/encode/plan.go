@@ -103,7 +103,10 @@ func (e *Encoder) finish(p *plan) {
 		pl = newNode(pipelogRoot, opObject)
 	}
 	pl.kids = append(pl.kids, newNode("encode_errors", opEncodeErrors))
-	root.kids = append(kids, pl)
+	// ecs.version leads the fixed bytes: a dotted top-level key (the spec
+	// wants it so), not a path to split into objects.
+	version := &node{name: "ecs.version", key: appendKey(nil, "ecs.version"), op: opStatic, static: appendString(nil, Version, 0)}
+	root.kids = append(append([]*node{version}, kids...), pl)
 	for _, k := range root.kids {
 		collapse(k)
 	}
