@@ -1,5 +1,8 @@
-// Package ecs encodes pipelog events as Elastic Common Schema NDJSON lines
-// that follow the ecs-logging spec exactly.
+// Package encode is pipelog's encoder: it writes events as Elastic Common
+// Schema NDJSON lines that follow the ecs-logging spec exactly. It is
+// internal to the module; package ecs is its public face, the root package
+// and the adapters its users. It imports package event and the standard
+// library only.
 //
 // Every line is one JSON object followed by '\n', and begins
 //
@@ -8,8 +11,10 @@
 // in that order, with log.level and ecs.version as dotted top-level keys and
 // every other field nested (service.name is written {"service":{"name":…}}).
 // The encoder never writes a key twice at any depth: each line's shape comes
-// from a tree of keys built once per Encoder and event type, and a field that
-// would land where another already is is refused when the tree is built.
+// from a tree of keys built once per Encoder, event type and fixed-field
+// shape, and a field that would land where another already is is refused
+// when the tree is built. The tree is compiled into programs of steps (one
+// per kind of record, see compile), which the run loop executes.
 //
 // Field placement:
 //
@@ -35,10 +40,14 @@
 // MarshalJSON method is recovered, the value written as null and the panic
 // listed in Pipelog.encode_errors.
 //
-// An Encoder is immutable after NewEncoder and safe for concurrent use. It
-// appends into caller-owned buffers and does not allocate on the typed-event
-// path, except for values that need reflection (maps, slices other than
-// []string) or methods (String, MarshalJSON) that allocate themselves.
+// An Encoder is safe for concurrent use; its caches only grow. It appends
+// into caller-owned buffers and does not allocate on the typed-event path,
+// except for values that need reflection (maps, slices other than []string)
+// or methods (String, MarshalJSON) that allocate themselves. It reads an
+// event in place through an unsafe.Pointer, at offsets computed once per
+// type, and keeps nothing of it: see AppendEvent for what that requires of
+// callers, and the input/state split in append.go for why the allocation
+// tests guard it.
 package encode
 
 import (
