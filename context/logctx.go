@@ -20,7 +20,7 @@
 //
 // # Mapping to ECS fields
 //
-// The encoder in package ecs writes the Values returned by From as follows:
+// pipelog's encoder writes the Values returned by From as follows:
 //
 //	TraceID        trace.id             (when empty: CorrelationID, so every event has a trace.id to search on)
 //	SpanID         span.id
@@ -53,6 +53,11 @@
 // malformed. Transport (HTTP clients) and Inject (broker messages) write
 // them. When nothing else provides one, the correlation ID is the trace ID;
 // NewCorrelationID mints IDs in trace-id form so one ID can be both.
+//
+// Everything here is safe for concurrent use. The package imports the
+// standard library (net/http for the middleware, transport and header
+// carrier), go.opentelemetry.io/otel/trace (to read an active span) and
+// package event (for event.Label), nothing else of pipelog.
 package logctx
 
 import (
