@@ -47,7 +47,7 @@ func ExampleEmit() {
 
 // A Logger with two sinks: everything to a human-readable console (for
 // local development), and only errors, as ECS JSON, to a second writer
-// (in production: sink.NewFile or sink.NewElasticsearch).
+// (in production: sink.NewFile or elasticsearch.New).
 func ExampleNew_sinks() {
 	console := sink.NewConsole(os.Stdout, sink.ConsoleConfig{Color: sink.ColorNever})
 	errorsOnly := sink.MinLevel(sink.NewWriter(stable{W: os.Stdout}, sink.WriterConfig{}), event.LevelError)
