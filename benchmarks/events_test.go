@@ -54,6 +54,13 @@ func pipelogLogger(b *testing.B, level event.Level) (*pipelog.Logger, context.Co
 	return log, logctx.WithWorker(ctx, worker)
 }
 
+// floorBench is the floor (floor_test.go) configured as pipelogLogger's
+// Logger, writing to the same kind of sink.
+func floorBench(level event.Level) *floorLogger {
+	return newFloor(floorConfig{Service: "orders-etl", Environment: "prod", Version: "1.4.2", Level: level,
+		Sink: sink.NewWriter(io.Discard, sink.WriterConfig{})})
+}
+
 func emitPipelog(ctx context.Context, log *pipelog.Logger) {
 	pipelog.Emit(ctx, log, OrderRejected{
 		Base: event.Warn("order rejected").WithErr(errRejected).WithReason("credit"),
@@ -127,6 +134,14 @@ func BenchmarkEvent(b *testing.B) {
 			emitZerolog(l)
 		}
 	})
+	b.Run("floor", func(b *testing.B) {
+		f := floorBench(event.LevelInfo)
+		_, ctx := pipelogLogger(b, event.LevelInfo)
+		b.ReportAllocs()
+		for range b.N {
+			emitFloor(ctx, f)
+		}
+	})
 	b.Run("zap", func(b *testing.B) {
 		l := zapJSON(zapcore.InfoLevel)
 		b.ReportAllocs()
@@ -168,6 +183,16 @@ func BenchmarkEventParallel(b *testing.B) {
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
 				emitZerolog(l)
+			}
+		})
+	})
+	b.Run("floor", func(b *testing.B) {
+		f := floorBench(event.LevelInfo)
+		_, ctx := pipelogLogger(b, event.LevelInfo)
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				emitFloor(ctx, f)
 			}
 		})
 	})
