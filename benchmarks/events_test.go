@@ -142,6 +142,13 @@ func BenchmarkEvent(b *testing.B) {
 			emitFloor(ctx, f)
 		}
 	})
+	b.Run("zerolog-ecs", func(b *testing.B) {
+		z := newZerologECS(b, io.Discard, zerolog.InfoLevel, time.Now)
+		b.ReportAllocs()
+		for range b.N {
+			z.emit()
+		}
+	})
 	b.Run("zap", func(b *testing.B) {
 		l := zapJSON(zapcore.InfoLevel)
 		b.ReportAllocs()
@@ -193,6 +200,15 @@ func BenchmarkEventParallel(b *testing.B) {
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
 				emitFloor(ctx, f)
+			}
+		})
+	})
+	b.Run("zerolog-ecs", func(b *testing.B) {
+		z := newZerologECS(b, io.Discard, zerolog.InfoLevel, time.Now)
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				z.emit()
 			}
 		})
 	})
@@ -257,6 +273,13 @@ func BenchmarkDisabled(b *testing.B) {
 		b.ReportAllocs()
 		for range b.N {
 			emitZerolog(l)
+		}
+	})
+	b.Run("zerolog-ecs", func(b *testing.B) {
+		z := newZerologECS(b, io.Discard, zerolog.ErrorLevel, time.Now)
+		b.ReportAllocs()
+		for range b.N {
+			z.emit()
 		}
 	})
 	b.Run("zap", func(b *testing.B) {
