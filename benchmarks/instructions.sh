@@ -43,9 +43,9 @@
 #                         the figures repeatable: the concurrent collector
 #                         paces part of its work by wall time (its
 #                         fractional mark worker, assists, how long write
-#                         barriers stay on), so such benchmarks vary by 5-10%
+#                         barriers stay on), so such benchmarks vary by up to 25%
 #                         from run to run without it (BenchmarkEvent/zap:
-#                         18.4k-20.5k), and by 0.1% with it. The stop-the-world
+#                         16.5k-20.5k in six runs), and by 0.3% with it. The stop-the-world
 #                         figure counts the marking but not the write
 #                         barriers and assists a concurrent cycle adds: a
 #                         lower bound of the collector's share. Benchmarks that

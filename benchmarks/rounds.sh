@@ -22,7 +22,10 @@
 # of any round.
 #
 # Prints the load lines and a Markdown table; the raw output of every round
-# is kept in $OUT (default: a file in /tmp, named at the end).
+# is kept in $OUT (default: a file in /tmp, named at the end). ROUNDS 0
+# runs nothing and summarises an existing $OUT again, with other BASEs:
+#
+#   OUT=/tmp/rounds.txt benchmarks/rounds.sh . - 0 zerolog pipelog-build-only
 set -euo pipefail
 
 if [ $# -lt 3 ]; then
@@ -32,21 +35,28 @@ fi
 pkg=$1 re=$2 rounds=$3
 shift 3
 BENCHTIME=${BENCHTIME:-1s}
-OUT=${OUT:-$(mktemp /tmp/rounds.XXXXXX.txt)}
+[ "$rounds" -eq 0 ] || OUT=${OUT:-$(mktemp /tmp/rounds.XXXXXX.txt)}
+OUT=${OUT:-}
 
-dir=$(go list -f '{{.Dir}}' "$pkg")
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-bin=$tmp/bench.test
-go test -c -o "$bin" "$pkg"
+if [ "$rounds" -eq 0 ]; then
+	# Summarise an earlier $OUT again (other baselines, say); REGEX is not used.
+	[ -s "$OUT" ] || { echo "rounds.sh: ROUNDS 0 needs OUT=an earlier output file" >&2; exit 2; }
+	grep '^# ' "$OUT"
+else
+	dir=$(go list -f '{{.Dir}}' "$pkg")
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' EXIT
+	bin=$tmp/bench.test
+	go test -c -o "$bin" "$pkg"
 
-: >"$OUT"
-for i in $(seq 1 "$rounds"); do
-	echo "# round $i: $(uptime)" | tee -a "$OUT"
-	(cd "$dir" && "$bin" -test.run '^$' -test.bench "$re" -test.benchmem -test.count 1 \
-		-test.benchtime "$BENCHTIME") >>"$OUT"
-done
-echo "# end: $(uptime)" | tee -a "$OUT"
+	: >"$OUT"
+	for i in $(seq 1 "$rounds"); do
+		echo "# round $i: $(uptime)" | tee -a "$OUT"
+		(cd "$dir" && "$bin" -test.run '^$' -test.bench "$re" -test.benchmem -test.count 1 \
+			-test.benchtime "$BENCHTIME") >>"$OUT"
+	done
+	echo "# end: $(uptime)" | tee -a "$OUT"
+fi
 echo
 
 awk -v bases="$*" '
