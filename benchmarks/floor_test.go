@@ -97,13 +97,15 @@ func (f *floorLogger) emit(ctx context.Context, ev *OrderRejected) {
 		return
 	}
 	bp := floorBufs.Get().(*[]byte)
-	b := f.appendOrderRejected((*bp)[:0], ctx, ev)
+	b := f.appendOrderRejected(ctx, (*bp)[:0], ev)
 	_ = f.w.Write(b)
-	*bp = b
-	floorBufs.Put(bp)
+	if cap(b) <= 64<<10 { // a huge line's buffer is not kept, as pipelog does not keep it
+		*bp = b
+		floorBufs.Put(bp)
+	}
 }
 
-func (f *floorLogger) appendOrderRejected(b []byte, ctx context.Context, ev *OrderRejected) []byte {
+func (f *floorLogger) appendOrderRejected(ctx context.Context, b []byte, ev *OrderRejected) []byte {
 	v := logctx.From(ctx)
 
 	b = append(b, `{"@timestamp":`...)
