@@ -163,7 +163,11 @@ func TestRunJobSIGTERMDuringFlush(t *testing.T) {
 	<-slow.ctxEnded
 	mu.Lock()
 	defer mu.Unlock()
-	if len(errs) == 0 || !strings.Contains(errs[0].Error(), "deadline exceeded") {
+	// Either the sink's own error (the deadline passed) or, when the
+	// machine is so loaded that the sink's return comes after RunJob's hard
+	// stop, RunJob's: both say the flush was cut at its deadline.
+	if len(errs) == 0 || !strings.Contains(errs[0].Error(), "deadline exceeded") &&
+		!strings.Contains(errs[0].Error(), "ignored the flush deadline") {
 		t.Errorf("flush error not reported: %v", errs)
 	}
 }

@@ -9,14 +9,14 @@ import (
 // Compiling a plan's key tree into steps: see compile.
 // compile compiles the tree for records that carry exactly has (all: a
 // generic program that tests at run time what each record carries).
-func compile(prog *[]step, n *node, depth int, has need) {
-	compileSteps(prog, n, depth, has)
+func compile(prog *[]step, n *node, depth int, has need, typed bool) {
+	compileSteps(prog, n, depth, has, typed)
 	*prog = stitch(*prog)
 }
 
 // compileSteps is compile without stitch: every leaf with its own key.
-func compileSteps(prog *[]step, n *node, depth int, has need) {
-	c := compiler{has: has}
+func compileSteps(prog *[]step, n *node, depth int, has need, typed bool) {
+	c := compiler{has: has, typed: typed}
 	c.tree(prog, n, depth)
 	for i := range *prog {
 		if s := &(*prog)[i]; len(s.key) != 0 {
@@ -107,7 +107,17 @@ func stringCode(c code) bool {
 // Knowing what the record carries, a record leaf the record cannot fill is
 // left out, and one it fills counts as always writing: objects holding
 // it need no roll-back, and fixed bytes merge across what was left out.
-type compiler struct{ has need }
+type compiler struct {
+	has   need
+	typed bool // a typed event's plan: no adapter members to insert at Pipelog's end
+}
+
+// extraAt reports the object adapters' custom members are inserted into
+// (Pipelog, in plans of lines without a typed event): it must stay a
+// step of its own.
+func (c *compiler) extraAt(k *node, depth int) bool {
+	return !c.typed && depth == 0 && k.name == pipelogRoot
+}
 
 // allNeeds marks the generic program.
 const allNeeds need = 1<<16 - 1
@@ -161,7 +171,7 @@ func (c *compiler) tree(prog *[]step, n *node, depth int) {
 			continue
 		}
 		switch {
-		case k.op == opObject && c.always(k) && !(depth == 0 && k.name == pipelogRoot):
+		case k.op == opObject && c.always(k) && !c.extraAt(k, depth):
 			// Never empty: its braces are fixed bytes, merged with the
 			// fixed bytes around them.
 			addStatic(prog, append(append([]byte(nil), k.key...), '{'))
@@ -173,10 +183,10 @@ func (c *compiler) tree(prog *[]step, n *node, depth int) {
 			open := len(*prog)
 			*prog = append(*prog, step{code: cOpen, key: key, opt: optional})
 			c.tree(prog, k, depth+1)
-			*prog = append(*prog, step{code: cClose, opt: optional, extra: depth == 0 && k.name == pipelogRoot})
+			*prog = append(*prog, step{code: cClose, opt: optional, extra: c.extraAt(k, depth)})
 			o := &(*prog)[open]
 			o.jump = len(*prog)
-			if optional && c.has == allNeeds && !(depth == 0 && k.name == pipelogRoot) {
+			if optional && c.has == allNeeds && !c.extraAt(k, depth) {
 				o.need = needsOf((*prog)[open+1 : o.jump-1])
 			}
 		case k.op == opStatic:

@@ -110,7 +110,7 @@ func (e *Encoder) finish(p *plan) {
 	for _, k := range root.kids {
 		collapse(k)
 	}
-	compile(&p.prog, root, 0, allNeeds)
+	compile(&p.prog, root, 0, allNeeds, p.ti != nil)
 }
 
 // maxVariants bounds the programs kept per plan, one per kind of record
@@ -146,7 +146,7 @@ func (p *plan) progFor(has need) []step {
 		return p.prog
 	}
 	var prog []step
-	compile(&prog, p.root, 0, has)
+	compile(&prog, p.root, 0, has, p.ti != nil)
 	next := append(append(make([]variant, 0, len(old)+1), old...), variant{has: has, prog: prog})
 	p.variants.Store(&next)
 	return prog

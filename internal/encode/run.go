@@ -171,15 +171,9 @@ func leafUint(dst []byte, s *step, v uint64) []byte {
 func (e *Encoder) run(dst []byte, prog []step, in *input, st *state) []byte {
 	var marks, inner [maxDepth]int
 	depth := 0
-	r, p, has := in.rec, in.p, in.has
+	r, p := in.rec, in.p
 	for i := 0; i < len(prog); i++ {
 		s := &prog[i]
-		if s.need != 0 && has&s.need == 0 {
-			if s.code == cOpen {
-				i = s.jump - 1 // the whole object would write nothing
-			}
-			continue
-		}
 		switch s.code {
 		case cStatic:
 			if !s.raw {
@@ -187,6 +181,11 @@ func (e *Encoder) run(dst []byte, prog []step, in *input, st *state) []byte {
 			}
 			dst = append(dst, s.key...)
 		case cOpen:
+			if s.need != 0 && in.has&s.need == 0 {
+				// Generic programs: the record can fill nothing in it.
+				i = s.jump - 1
+				continue
+			}
 			marks[depth] = len(dst)
 			dst = append(comma(dst), s.key...)
 			inner[depth] = len(dst)

@@ -88,9 +88,9 @@ func TestVariantsWriteWhatTheGenericProgramWrites(t *testing.T) {
 			rec.Base = ev.Base
 			has := e.needs(in)
 			var prog, plain, generic []step // compiled afresh: the cache keeps only maxVariants kinds
-			compile(&prog, pl.root, 0, has)
-			compileSteps(&plain, pl.root, 0, has)
-			compileSteps(&generic, pl.root, 0, allNeeds)
+			compile(&prog, pl.root, 0, has, true)
+			compileSteps(&plain, pl.root, 0, has, true)
+			compileSteps(&generic, pl.root, 0, allNeeds, true)
 			want := run(generic) // every leaf with its key, every object checked
 			for name, got := range map[string][]byte{"stitched variant": run(prog), "variant": run(plain),
 				"stitched generic": run(pl.prog)} {
