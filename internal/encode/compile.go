@@ -2,7 +2,6 @@ package encode
 
 import (
 	"bytes"
-	"slices"
 	"strconv"
 )
 
@@ -15,13 +14,16 @@ func compile(prog *[]step, n *node, depth int, has need, typed bool) {
 }
 
 // compileSteps is compile without stitch: every leaf with its own key.
+// (stitch pads every fixed byte slice; so does this, for the same reason.)
 func compileSteps(prog *[]step, n *node, depth int, has need, typed bool) {
 	c := compiler{has: has, typed: typed}
 	c.tree(prog, n, depth)
 	for i := range *prog {
-		if s := &(*prog)[i]; len(s.key) != 0 {
+		s := &(*prog)[i]
+		if len(s.key) != 0 {
 			s.qkey = append(append(make([]byte, 0, len(s.key)+1), s.key...), '"')
 		}
+		s.key, s.qkey, s.suffix = pad(s.key), pad(s.qkey), pad(s.suffix)
 	}
 }
 
@@ -64,8 +66,10 @@ func stitch(prog []step) []step {
 	}
 	var opens []int
 	for i := range out {
-		// suffixes now own bytes of their own: no slice is shared
-		out[i].suffix = slices.Clip(out[i].suffix)
+		o := &out[i]
+		// Every fixed byte slice gets its own, padded memory (appendFixed
+		// reads 16 bytes of a short one).
+		o.key, o.qkey, o.suffix = pad(o.key), pad(o.qkey), pad(o.suffix)
 		// steps moved: every object's jump is found again
 		switch out[i].code {
 		case cOpen:
@@ -76,6 +80,14 @@ func stitch(prog []step) []step {
 		}
 	}
 	return out
+}
+
+// pad returns a copy of b with at least 16 bytes of capacity to spare.
+func pad(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	return append(make([]byte, 0, len(b)+16), b...)
 }
 
 // keepsSuffix: s is a leaf that always writes and writes its suffix, so

@@ -97,7 +97,19 @@ func keyed(dst []byte, s *step) []byte {
 	if s.keyless {
 		return dst
 	}
-	return append(comma(dst), s.key...)
+	return appendFixed(comma(dst), s.key)
+}
+
+// appendFixed appends b, one of a step's fixed byte slices, which compile
+// allocates with 16 bytes to spare (see pad): one that short is copied as
+// one 16-byte word, not through memmove.
+func appendFixed(dst, b []byte) []byte {
+	n := len(dst)
+	if len(b) <= 16 && cap(b) >= 16 && cap(dst)-n >= 16 {
+		*(*[16]byte)(dst[n : n+16]) = *(*[16]byte)(b[:16])
+		return dst[:n+len(b)]
+	}
+	return append(dst, b...)
 }
 
 // keyString writes a string leaf: comma, key, the quoted string, the fused
@@ -130,14 +142,14 @@ func keyString(dst []byte, s *step, v string, max int) []byte {
 		}
 	}
 	if !s.keyless {
-		dst = append(comma(dst), s.qkey...)
+		dst = appendFixed(comma(dst), s.qkey)
 	}
 	dst = append(dst, v...)
 	dst = append(dst, '"')
 	return fused(dst, s)
 escape:
 	if !s.keyless {
-		dst = append(comma(dst), s.qkey...)
+		dst = appendFixed(comma(dst), s.qkey)
 	}
 	dst = append(dst, v[:k]...)
 	return fused(appendStringSlow(dst, v[k:]), s)
@@ -148,7 +160,7 @@ func fused(dst []byte, s *step) []byte {
 	if len(s.suffix) == 0 {
 		return dst
 	}
-	return append(dst, s.suffix...)
+	return appendFixed(dst, s.suffix)
 }
 
 func (e *Encoder) leafString(dst []byte, s *step, v string) []byte {
@@ -179,7 +191,7 @@ func (e *Encoder) run(dst []byte, prog []step, in *input, st *state) []byte {
 			if !s.raw {
 				dst = comma(dst)
 			}
-			dst = append(dst, s.key...)
+			dst = appendFixed(dst, s.key)
 		case cOpen:
 			if s.need != 0 && in.has&s.need == 0 {
 				// Generic programs: the record can fill nothing in it.
@@ -187,7 +199,7 @@ func (e *Encoder) run(dst []byte, prog []step, in *input, st *state) []byte {
 				continue
 			}
 			marks[depth] = len(dst)
-			dst = append(comma(dst), s.key...)
+			dst = appendFixed(comma(dst), s.key)
 			inner[depth] = len(dst)
 			depth++
 		case cClose:
