@@ -1,0 +1,209 @@
+package elasticsearch
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/pipelog/pipelog/sink"
+)
+
+// Write validates p (one JSON object, optionally followed by '\n'), copies
+// it into the current batch and returns. The document's event.id becomes the
+// bulk _id; a document without one gets a sink-minted _id, so retries never
+// index it twice.
+func (s *Sink) Write(p []byte) error {
+	if s.isClosed.Load() {
+		return sink.ErrClosed
+	}
+	line := p
+	if n := len(line); n > 0 && line[n-1] == '\n' {
+		line = line[:n-1]
+		if n := len(line); n > 0 && line[n-1] == '\r' {
+			line = line[:n-1]
+		}
+	}
+	id, reason := scanLine(line)
+	if reason != "" {
+		s.st.rejected.Add(1)
+		err := fmt.Errorf("%w: %s", ErrInvalidLine, reason)
+		s.deadLetterRaw(line, reason)
+		return err
+	}
+	var minted [32]byte
+	if id == nil {
+		id = strconv.AppendUint(append(minted[:0], s.idPrefix...), s.idCounter.Add(1), 36)
+	}
+	need := int64(len(`{"create":{"_index":"","_id":""}}`) + len(s.index) + len(id) + len(line) + 2) // two '\n'
+
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return sink.ErrClosed
+	}
+	if need > s.cfg.MaxQueueBytes {
+		s.mu.Unlock()
+		s.st.rejected.Add(1)
+		reason := fmt.Sprintf("event of %d bytes exceeds MaxQueueBytes %d", need, s.cfg.MaxQueueBytes)
+		s.deadLetterRaw(line, reason)
+		return fmt.Errorf("%w: %s", ErrInvalidLine, reason)
+	}
+	if s.pendingBytes+need > s.cfg.MaxQueueBytes || s.pendingEvts+1 > int64(s.cfg.MaxQueueEvents) {
+		if err := s.waitForSpaceLocked(need); err != nil {
+			s.mu.Unlock()
+			return err
+		}
+	}
+	b := s.active
+	if b == nil {
+		b = getBatch()
+		if s.gz != nil {
+			b.buf = nil // only ensureRaw needs one, rarely
+			b.z = zbufPool.Get().(*bytes.Buffer)
+			s.gz.Reset(b.z)
+		} else if cap(b.buf) < s.cfg.FlushBytes {
+			if s.spare != nil {
+				b.buf, s.spare = s.spare, nil
+			} else {
+				b.buf = make([]byte, 0, s.cfg.FlushBytes+s.cfg.FlushBytes/4)
+			}
+		}
+		s.active = b
+	}
+	// The two lines go to the raw body, or (compressed) to scratch and
+	// then through gz; dst[0] is at raw offset b.rawLen either way.
+	dst := b.buf
+	if s.gz != nil {
+		dst = s.scratch[:0]
+	}
+	base := uint32(b.rawLen) - uint32(len(dst))
+	it := esItem{start: uint32(len(dst)), epoch: s.epoch}
+	dst = append(dst, s.actionPre...)
+	it.idStart = uint32(len(dst))
+	dst = append(dst, id...)
+	it.idEnd = uint32(len(dst))
+	dst = append(dst, "\"}}\n"...)
+	it.doc = uint32(len(dst))
+	dst = append(dst, line...)
+	dst = append(dst, '\n')
+	it.end = uint32(len(dst))
+	b.rawLen += int(it.end - it.start)
+	it.start += base
+	it.idStart += base
+	it.idEnd += base
+	it.doc += base
+	it.end += base
+	if s.gz != nil {
+		_, _ = s.gz.Write(dst[it.start-base:]) // into a bytes.Buffer: cannot fail
+		if cap(dst) <= 1<<20 {
+			s.scratch = dst
+		} else {
+			s.scratch = nil // do not pin the largest event ever seen
+		}
+	} else {
+		b.buf = dst
+	}
+	b.items = append(b.items, it)
+	s.pendingBytes += need
+	s.pendingEvts++
+	s.st.queued.Add(1)
+	if b.rawLen >= s.cfg.FlushBytes || len(b.items) >= s.cfg.FlushEvents {
+		s.cutLocked()
+	}
+	s.mu.Unlock()
+	s.st.accepted.Add(1)
+	return nil
+}
+
+// waitForSpaceLocked blocks (s.mu held, released while waiting) until need
+// bytes and one event fit, the wait times out or the sink closes.
+func (s *Sink) waitForSpaceLocked(need int64) error {
+	fits := func() bool {
+		return s.pendingBytes+need <= s.cfg.MaxQueueBytes && s.pendingEvts+1 <= int64(s.cfg.MaxQueueEvents)
+	}
+	var timer *time.Timer
+	var timeout <-chan time.Time
+	if !s.cfg.BlockWhenFull {
+		if s.cfg.QueueFullTimeout < 0 {
+			return s.dropLocked()
+		}
+		timer = time.NewTimer(s.cfg.QueueFullTimeout)
+		defer timer.Stop()
+		timeout = timer.C
+	}
+	for !fits() {
+		ch := s.spaceCh
+		s.spaceWaiters++
+		s.mu.Unlock()
+		timedOut := false
+		select {
+		case <-ch:
+		case <-timeout:
+			timedOut = true
+		case <-s.closedCh:
+		}
+		s.mu.Lock()
+		s.spaceWaiters--
+		if s.closed {
+			return sink.ErrClosed
+		}
+		if timedOut && !fits() {
+			return s.dropLocked()
+		}
+	}
+	return nil
+}
+
+// dropLocked counts a dropped event; the ticker and Close report drops to
+// OnError (aggregated, so a flood of drops cannot flood the hook).
+func (s *Sink) dropLocked() error {
+	s.st.dropped.Add(1)
+	s.dropMu.Lock()
+	s.dropUnreport++
+	s.dropMu.Unlock()
+	return ErrQueueFull
+}
+
+// reportDrops reports drops not yet reported (called by the ticker and Close).
+func (s *Sink) reportDrops() {
+	s.dropMu.Lock()
+	n := s.dropUnreport
+	s.dropUnreport = 0
+	s.dropMu.Unlock()
+	if n > 0 {
+		s.onError(fmt.Errorf("%w: %d event(s) dropped (queue bound %d bytes / %d events)", ErrQueueFull, n, s.cfg.MaxQueueBytes, s.cfg.MaxQueueEvents))
+	}
+}
+
+// cutLocked moves the active batch to the work queue.
+func (s *Sink) cutLocked() {
+	b := s.active
+	if b == nil || len(b.items) == 0 {
+		return
+	}
+	s.active = nil
+	if b.z != nil {
+		_ = s.gz.Close() // completes the gzip body in b.z
+		if c := b.z.Cap(); c >= 64<<10 && b.z.Len() < c/4 {
+			// as below: queue a tight copy, keep the big buffer
+			big := b.z
+			b.z = bytes.NewBuffer(append(make([]byte, 0, big.Len()), big.Bytes()...))
+			big.Reset()
+			zbufPool.Put(big)
+		}
+	}
+	if c := cap(b.buf); b.z == nil && c >= 64<<10 && len(b.buf) < c/4 {
+		// A batch cut early (interval, Flush) must not pin a full-size
+		// buffer while it waits: the queue bound counts bytes used. Keep
+		// the big buffer for the next batch and queue a tight copy.
+		big := b.buf
+		b.buf = append(make([]byte, 0, len(big)), big...)
+		if cap(s.spare) < cap(big) {
+			s.spare = big[:0]
+		}
+	}
+	s.epochPending[s.epoch] += int64(len(b.items))
+	s.queue = append(s.queue, b)
+	s.workCond.Signal()
+}
