@@ -1,12 +1,11 @@
 package elasticsearch
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Dead-letter error types the sink itself assigns (per-item rejections keep
@@ -87,7 +86,50 @@ func appendDeadLetter(dst []byte, now string, status int, typ, reason, index str
 	return append(dst, "}\n"...)
 }
 
+// appendJSONString appends s as a JSON string.
 func appendJSONString(dst []byte, s string) []byte {
-	b, _ := json.Marshal(strings.ToValidUTF8(s, "\uFFFD"))
-	return append(dst, b...)
+	dst = append(dst, '"')
+	dst = appendEscaped(dst, []byte(s))
+	return append(dst, '"')
+}
+
+// needsEscape reports whether s must be escaped in a JSON string: it has a
+// quote, a backslash, a control byte or (to be checked as UTF-8) a byte
+// above 0x7f.
+func needsEscape(s []byte) bool {
+	for _, c := range s {
+		if c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+			return true
+		}
+	}
+	return false
+}
+
+// appendEscaped appends s escaped for the inside of a JSON string; invalid
+// UTF-8 becomes U+FFFD.
+func appendEscaped(dst, s []byte) []byte {
+	const hex = "0123456789abcdef"
+	for len(s) > 0 {
+		c := s[0]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				dst = append(dst, '\\', c)
+			case c < 0x20:
+				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
+			default:
+				dst = append(dst, c)
+			}
+			s = s[1:]
+			continue
+		}
+		r, n := utf8.DecodeRune(s)
+		if r == utf8.RuneError && n == 1 {
+			dst = append(dst, "\\ufffd"...)
+		} else {
+			dst = append(dst, s[:n]...)
+		}
+		s = s[n:]
+	}
+	return dst
 }

@@ -122,66 +122,68 @@ func TestElasticsearchFaults(t *testing.T) {
 		}, wantDL: func(int) bool { return true }, dlType: dlRequestRejected},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			fake := esfake.New()
-			defer fake.Close()
-			dl := &memSink{}
-			el := &errLog{}
-			cfg := fastConfig(fake.URL, dl, el)
-			if tc.setup != nil {
-				tc.setup(fake, &cfg)
-			}
-			s, err := New(cfg)
-			require.NoError(t, err)
-			run := strings.ReplaceAll(tc.name, " ", "_")
-			ids := make([]string, n)
-			var wg sync.WaitGroup
-			for w := range 3 { // concurrent writers
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for i := w; i < n; i += 3 {
-						ids[i] = testID(run, i)
-						assert.NoError(t, s.Write(testDoc(run, i)))
-					}
-				}()
-			}
-			wg.Wait()
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			defer cancel()
-			require.NoError(t, s.Flush(ctx))
-			st := s.Stats()
-			closeErr := s.Close(ctx)
-			assert.NoError(t, closeErr)
-			indexed, dead := reconcile(t, fake, dl, ids)
-			wantDead := 0
-			dls := dl.entries(t)
-			for i, id := range ids {
-				if tc.wantDL != nil && tc.wantDL(i) {
-					wantDead++
-					if assert.Contains(t, dls, id) && tc.dlType != "" {
-						assert.Contains(t, dls[id].Error.Type, tc.dlType)
+		for _, path := range writePaths {
+			t.Run(tc.name+"/"+path.name, func(t *testing.T) {
+				fake := esfake.New()
+				defer fake.Close()
+				dl := &memSink{}
+				el := &errLog{}
+				cfg := fastConfig(fake.URL, dl, el)
+				if tc.setup != nil {
+					tc.setup(fake, &cfg)
+				}
+				s, err := New(cfg)
+				require.NoError(t, err)
+				run := strings.ReplaceAll(tc.name, " ", "_")
+				ids := make([]string, n)
+				var wg sync.WaitGroup
+				for w := range 3 { // concurrent writers
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						for i := w; i < n; i += 3 {
+							ids[i] = testID(run, i)
+							assert.NoError(t, path.write(s, testDoc(run, i), testID(run, i)))
+						}
+					}()
+				}
+				wg.Wait()
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+				defer cancel()
+				require.NoError(t, s.Flush(ctx))
+				st := s.Stats()
+				closeErr := s.Close(ctx)
+				assert.NoError(t, closeErr)
+				indexed, dead := reconcile(t, fake, dl, ids)
+				wantDead := 0
+				dls := dl.entries(t)
+				for i, id := range ids {
+					if tc.wantDL != nil && tc.wantDL(i) {
+						wantDead++
+						if assert.Contains(t, dls, id) && tc.dlType != "" {
+							assert.Contains(t, dls[id].Error.Type, tc.dlType)
+						}
 					}
 				}
-			}
-			assert.Equal(t, wantDead, dead, "dead-lettered")
-			if tc.wantDL == nil {
-				assert.Equal(t, n, indexed)
-			}
-			assert.EqualValues(t, n, st.Accepted)
-			assert.EqualValues(t, dead, st.DeadLettered)
-			assert.EqualValues(t, 0, st.Queued)
-			assert.EqualValues(t, 0, st.InFlight)
-			assert.EqualValues(t, 0, st.QueuedBytes)
-			// every event reached a final state exactly once
-			assert.EqualValues(t, n, st.Indexed+st.Duplicates+st.DeadLettered, "indexed+duplicates+dead-lettered")
-			if docs := len(fake.IDs()); docs > 0 {
-				assert.Equal(t, map[string]int{"logs-test.app-ci": docs}, fake.Indexes())
-			}
-			if tc.check != nil {
-				tc.check(t, st, dls)
-			}
-			t.Logf("stats: %s", st)
-		})
+				assert.Equal(t, wantDead, dead, "dead-lettered")
+				if tc.wantDL == nil {
+					assert.Equal(t, n, indexed)
+				}
+				assert.EqualValues(t, n, st.Accepted)
+				assert.EqualValues(t, dead, st.DeadLettered)
+				assert.EqualValues(t, 0, st.Queued)
+				assert.EqualValues(t, 0, st.InFlight)
+				assert.EqualValues(t, 0, st.QueuedBytes)
+				// every event reached a final state exactly once
+				assert.EqualValues(t, n, st.Indexed+st.Duplicates+st.DeadLettered, "indexed+duplicates+dead-lettered")
+				if docs := len(fake.IDs()); docs > 0 {
+					assert.Equal(t, map[string]int{"logs-test.app-ci": docs}, fake.Indexes())
+				}
+				if tc.check != nil {
+					tc.check(t, st, dls)
+				}
+				t.Logf("stats: %s", st)
+			})
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -157,4 +158,24 @@ func freeAddr(t *testing.T) string {
 	addr := l.Addr().String()
 	require.NoError(t, l.Close())
 	return addr
+}
+
+// writePaths are the two ways into the sink: Write parses the line for its
+// event.id, WriteEntry is handed it, as by a Logger.
+var writePaths = []struct {
+	name  string
+	write func(s *Sink, line []byte, id string) error
+}{
+	{"Write", func(s *Sink, line []byte, _ string) error { return s.Write(line) }},
+	{"WriteEntry", func(s *Sink, line []byte, id string) error {
+		return s.WriteEntry(&sink.Entry{Line: line, ID: []byte(id)})
+	}},
+}
+
+// cpuTime is the CPU time of the whole process so far (user + system,
+// getrusage): on a shared machine a steadier figure than the wall clock.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

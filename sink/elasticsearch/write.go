@@ -9,30 +9,69 @@ import (
 	"github.com/pipelog/pipelog/sink"
 )
 
-// Write validates p (one JSON object, optionally followed by '\n'), copies
-// it into the current batch and returns. The document's event.id becomes the
-// bulk _id; a document without one gets a sink-minted _id, so retries never
-// index it twice.
+// Write takes a line from anywhere (sink.Sink): it validates p (one JSON
+// object on one line, optionally followed by '\n'), copies it into the
+// current batch and returns. The document's event.id becomes the bulk _id;
+// a document without one gets a sink-minted _id, so retries never index it
+// twice. A line that is not valid goes to the dead letter, and Write
+// returns ErrInvalidLine.
 func (s *Sink) Write(p []byte) error {
 	if s.isClosed.Load() {
 		return sink.ErrClosed
 	}
-	line := p
-	if n := len(line); n > 0 && line[n-1] == '\n' {
-		line = line[:n-1]
-		if n := len(line); n > 0 && line[n-1] == '\r' {
-			line = line[:n-1]
-		}
-	}
+	line := trimEOL(p)
 	id, reason := scanLine(line)
 	if reason != "" {
-		s.st.rejected.Add(1)
-		err := fmt.Errorf("%w: %s", ErrInvalidLine, reason)
-		s.deadLetterRaw(line, reason)
-		return err
+		return s.reject(line, reason)
 	}
+	return s.add(line, id)
+}
+
+// WriteEntry takes a line a Logger encoded (sink.EntryWriter): valid ECS
+// JSON by construction, so it is not parsed again. e.ID (event.id) becomes
+// the bulk _id, copied as is when it needs no JSON escaping (a Logger's
+// never does); an empty one is minted. The only check is that the line is
+// one {...} object on one line: anything else would break the NDJSON body,
+// so it goes to the dead letter and WriteEntry returns ErrInvalidLine.
+func (s *Sink) WriteEntry(e *sink.Entry) error {
+	if s.isClosed.Load() {
+		return sink.ErrClosed
+	}
+	line := trimEOL(e.Line)
+	if n := len(line); n < 2 || line[0] != '{' || line[n-1] != '}' || bytes.IndexByte(line, '\n') >= 0 {
+		return s.reject(line, "not one JSON object on one line")
+	}
+	id := e.ID
+	if needsEscape(id) {
+		var buf [64]byte
+		id = appendEscaped(buf[:0], id)
+	}
+	return s.add(line, id)
+}
+
+// trimEOL removes one trailing "\n" or "\r\n".
+func trimEOL(p []byte) []byte {
+	if n := len(p); n > 0 && p[n-1] == '\n' {
+		p = p[:n-1]
+		if n := len(p); n > 0 && p[n-1] == '\r' {
+			p = p[:n-1]
+		}
+	}
+	return p
+}
+
+// reject counts and dead-letters a line Write or WriteEntry refused.
+func (s *Sink) reject(line []byte, reason string) error {
+	s.st.rejected.Add(1)
+	s.deadLetterRaw(line, reason)
+	return fmt.Errorf("%w: %s", ErrInvalidLine, reason)
+}
+
+// add queues one event: line (without its newline) under the bulk _id id
+// (JSON-escaped; empty: minted).
+func (s *Sink) add(line, id []byte) error {
 	var minted [32]byte
-	if id == nil {
+	if len(id) == 0 {
 		id = strconv.AppendUint(append(minted[:0], s.idPrefix...), s.idCounter.Add(1), 36)
 	}
 	need := int64(len(`{"create":{"_index":"","_id":""}}`) + len(s.index) + len(id) + len(line) + 2) // two '\n'
@@ -44,10 +83,7 @@ func (s *Sink) Write(p []byte) error {
 	}
 	if need > s.cfg.MaxQueueBytes {
 		s.mu.Unlock()
-		s.st.rejected.Add(1)
-		reason := fmt.Sprintf("event of %d bytes exceeds MaxQueueBytes %d", need, s.cfg.MaxQueueBytes)
-		s.deadLetterRaw(line, reason)
-		return fmt.Errorf("%w: %s", ErrInvalidLine, reason)
+		return s.reject(line, fmt.Sprintf("event of %d bytes exceeds MaxQueueBytes %d", need, s.cfg.MaxQueueBytes))
 	}
 	if s.pendingBytes+need > s.cfg.MaxQueueBytes || s.pendingEvts+1 > int64(s.cfg.MaxQueueEvents) {
 		if err := s.waitForSpaceLocked(need); err != nil {
