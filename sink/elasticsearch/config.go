@@ -17,18 +17,24 @@ import (
 // Config configures an Elasticsearch bulk sink. The zero value
 // of every field selects the documented default.
 type Config struct {
-	// Connection (handled by github.com/elastic/go-elasticsearch/v8).
-	// Addresses and CloudID are exclusive; with neither, ELASTICSEARCH_URL
-	// or http://localhost:9200 is used. TLS is verified unless the caller
-	// supplies a Transport that does otherwise.
+	// Connection: a pool of nodes (github.com/elastic/elastic-transport-go)
+	// that sets a dead node aside for a while. Addresses (http:// or
+	// https:// URLs, possibly with user:password@) and CloudID
+	// ("name:base64(host$es-uuid$kibana-uuid)", for https://es-uuid.host)
+	// are exclusive; with neither, the comma-separated ELASTICSEARCH_URL or
+	// http://localhost:9200 is used. Credentials: a URL's own user wins,
+	// then APIKey, then ServiceToken, then Username and Password. TLS is
+	// verified against the system roots or CACert; with
+	// CertificateFingerprint, the server must present a certificate with
+	// that SHA-256 instead. A caller's Transport is used as given.
 	Addresses              []string
 	CloudID                string
-	APIKey                 string
+	APIKey                 string // encoded, as Elasticsearch returns it
 	Username               string
 	Password               string
 	ServiceToken           string
 	CACert                 []byte // PEM
-	CertificateFingerprint string // SHA-256 hex of the server certificate
+	CertificateFingerprint string // 64 hex digits, colons allowed
 	// Header is added to every bulk request (e.g. VL-Time-Field).
 	Header http.Header
 	// Transport replaces the default tuned *http.Transport. CACert and

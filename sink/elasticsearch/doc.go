@@ -56,6 +56,7 @@
 // # What it imports
 //
 // The standard library, package sink, github.com/klauspost/compress/gzip
-// and github.com/elastic/go-elasticsearch/v8 (its BaseClient: connections,
-// auth, TLS).
+// and github.com/elastic/elastic-transport-go/v8 (the pool of nodes and
+// their credentials) — not the go-elasticsearch client, whose typed API is
+// some 860 packages.
 package elasticsearch

@@ -142,6 +142,9 @@ func (s *Sink) Close(ctx context.Context) error {
 	cctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	_ = s.client.Close(cctx)
 	cancel()
+	if s.ownTransport != nil {
+		s.ownTransport.CloseIdleConnections()
+	}
 	return s.redact(errors.Join(errs...))
 }
 

@@ -6,18 +6,16 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
+	"github.com/elastic/elastic-transport-go/v8/elastictransport"
 	"github.com/klauspost/compress/gzip"
 
-	"github.com/elastic/go-elasticsearch/v8"
 	"github.com/pipelog/pipelog/sink"
 )
 
@@ -29,17 +27,19 @@ var (
 // Sink is an asynchronous bulk sink into an Elasticsearch data
 // stream (or any server speaking the _bulk protocol).
 type Sink struct {
-	cfg       Config
-	client    *elasticsearch.BaseClient
-	bulkURL   string
-	header    http.Header
-	index     string
-	idPrefix  string
-	actionPre []byte // `{"create":{"_index":"<index>","_id":"`
-	secrets   []string
-	dl        sink.Sink
-	ownDL     bool
-	onError   func(error)
+	cfg          Config
+	client       *elastictransport.Client
+	productOK    atomic.Bool     // a 2xx answer had X-Elastic-Product: Elasticsearch
+	ownTransport *http.Transport // made by New, its idle connections closed by Close
+	bulkURL      string
+	header       http.Header
+	index        string
+	idPrefix     string
+	actionPre    []byte // `{"create":{"_index":"<index>","_id":"`
+	secrets      []string
+	dl           sink.Sink
+	ownDL        bool
+	onError      func(error)
 
 	mu           sync.Mutex
 	workCond     *sync.Cond
@@ -86,31 +86,14 @@ func New(cfg Config) (*Sink, error) {
 	s := &Sink{cfg: cfg, epochPending: map[uint64]int64{}}
 	s.secrets = collectSecrets(cfg)
 
-	tr := cfg.Transport
-	if tr == nil {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.MaxIdleConnsPerHost = cfg.Workers + 1
-		t.MaxIdleConns = 4 * (cfg.Workers + 1)
-		t.ResponseHeaderTimeout = 0
-		t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
-		tr = t
-	}
-	client, err := elasticsearch.NewBaseClient(elasticsearch.Config{
-		Addresses:              cfg.Addresses,
-		CloudID:                cfg.CloudID,
-		APIKey:                 cfg.APIKey,
-		Username:               cfg.Username,
-		Password:               cfg.Password,
-		ServiceToken:           cfg.ServiceToken,
-		CACert:                 cfg.CACert,
-		CertificateFingerprint: cfg.CertificateFingerprint,
-		Transport:              tr,
-		DisableRetry:           true, // the sink retries per item, with its own backoff
-	})
+	client, tr, err := newClient(&cfg)
 	if err != nil {
 		return nil, s.redact(fmt.Errorf("sink: elasticsearch: %w", err))
 	}
 	s.client = client
+	if cfg.Transport == nil {
+		s.ownTransport, _ = tr.(*http.Transport)
+	}
 
 	u := url.URL{Path: cfg.BulkPath, RawQuery: cfg.BulkQuery.Encode()}
 	s.bulkURL = u.String()

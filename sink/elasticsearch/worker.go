@@ -3,11 +3,11 @@ package elasticsearch
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
@@ -79,9 +79,9 @@ func (w *esWorker) run(b *esBatch) (split []*esBatch) {
 		out := w.send(b)
 		n := len(b.items)
 		switch {
-		case out.err != nil && isProductCheckErr(out.err):
+		case errors.Is(out.err, errNotElasticsearch):
 			s.st.reqErrors.Add(1)
-			lastReason = "server did not identify as Elasticsearch (missing X-Elastic-Product header); the request may have been processed"
+			lastReason = out.err.Error()
 			s.report(fmt.Errorf("sink: elasticsearch: bulk request of %d events: %s", n, lastReason))
 			if b = w.ambiguous(b, 0, lastReason); b == nil {
 				return nil
@@ -181,10 +181,6 @@ func (w *esWorker) ambiguous(b *esBatch, status int, reason string) *esBatch {
 	return b
 }
 
-func isProductCheckErr(err error) bool {
-	return strings.Contains(err.Error(), "the server is not Elasticsearch")
-}
-
 // send performs one bulk request.
 func (w *esWorker) send(b *esBatch) esOutcome {
 	s := w.s
@@ -222,6 +218,15 @@ func (w *esWorker) send(b *esBatch) esOutcome {
 	w.latency(start)
 	if err != nil {
 		return esOutcome{err: s.redact(fmt.Errorf("reading bulk response (HTTP %d): %w", res.StatusCode, err))}
+	}
+	if res.StatusCode/100 == 2 && !s.productOK.Load() {
+		// A 2xx without the header may come from a proxy or another
+		// product, which may or may not have processed the request. As
+		// the Elasticsearch clients do, check until one answer has it.
+		if res.Header.Get("X-Elastic-Product") != "Elasticsearch" {
+			return esOutcome{err: errNotElasticsearch}
+		}
+		s.productOK.Store(true)
 	}
 	if cap(w.resp.Bytes()) > 32<<20 {
 		defer func() { w.resp = bytes.Buffer{} }()
