@@ -55,10 +55,10 @@ type Config struct {
 	// Batching. A request is sent when it holds FlushBytes (uncompressed,
 	// default 1 MiB) or FlushEvents (default 10000) or FlushInterval
 	// (default 1s) has passed. Workers (default 8, or 2×GOMAXPROCS up to 16)
-	// requests run at once. With compression, Write compresses each event
-	// into the current batch as it is added (while it is still in the CPU
-	// cache); the batch keeps only the compressed body, and a retry of some
-	// of its items or a dead letter decompresses it.
+	// requests run at once. Write copies each event into a 64 KiB chunk
+	// and one goroutine builds the batch from the chunks, compressing them
+	// (the batch then keeps only the compressed body; a retry of some of
+	// its items or a dead letter decompresses it) or not.
 	FlushBytes    int
 	FlushEvents   int
 	FlushInterval time.Duration

@@ -34,19 +34,21 @@
 //
 // # Concurrency
 //
-// Every method is safe for concurrent use. Write and WriteEntry append to the
-// current batch under one mutex and return; Config.Workers goroutines send
-// the batches and one goroutine cuts a batch every FlushInterval. The sink
-// owns them all, and Close stops every one before it returns. OnError and
-// the dead letter are called from those goroutines (and from Write, for an
-// invalid line), possibly at the same time: they must be safe for
-// concurrent use.
+// Every method is safe for concurrent use. Write and WriteEntry copy the
+// event into the current batch under one mutex and return. The sink owns
+// its goroutines, and Close stops every one before it returns: one
+// assembles the batches (it compresses them), Config.Workers send them,
+// one cuts a batch every FlushInterval. OnError and the dead letter are
+// called from those goroutines (and from Write, for an invalid line),
+// possibly at the same time: they must be safe for concurrent use.
 //
 // # What it costs
 //
 // No allocation per event. WriteEntry trusts the line a Logger encoded: it
-// checks that the line is one {...} object and copies it into the current
-// batch, compressing it there with gzip unless DisableCompression is set.
+// checks that the line is one {...} object on one line and copies it, with
+// its bulk action line, into a small chunk that is still in the CPU cache
+// when the assembler compresses it (gzip level 1 unless DisableCompression
+// is set) in parallel with the caller.
 // Write, for lines from elsewhere, first validates the line (exactly what
 // encoding/json.Valid accepts, as one object on one line in valid UTF-8)
 // and finds its event.id, in one pass several times faster than json.Valid.

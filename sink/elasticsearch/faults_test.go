@@ -76,6 +76,19 @@ func TestElasticsearchFaults(t *testing.T) {
 				}
 			}},
 		{name: "413 splits the batch", setup: func(f *esfake.Server, _ *Config) { f.MaxItems(7) }},
+		{name: "batches of several compressor chunks split and retried", setup: func(f *esfake.Server, cfg *Config) {
+			cfg.FlushEvents, cfg.FlushInterval = 1000, time.Second // one batch of ~180 KB
+			f.MaxItems(250)
+			f.FaultFunc(func(n int) esfake.Fault {
+				if n <= 4 {
+					return esfake.Fault{ItemStatus: everyTenth(1, 429)}
+				}
+				return esfake.Fault{}
+			})
+		}, check: func(t *testing.T, st Stats, _ map[string]dlEntry) {
+			assert.Positive(t, st.Retried)
+			assert.Greater(t, st.BytesRaw, int64(3*chunkSize), "the first request carried several chunks")
+		}},
 		{name: "413 single event dead-lettered", setup: func(f *esfake.Server, _ *Config) {
 			f.FaultFunc(func(int) esfake.Fault {
 				return esfake.Fault{Hook: func(*http.Request) {}}

@@ -109,10 +109,14 @@ func (s *Sink) Close(ctx context.Context) error {
 	s.isClosed.Store(true)
 	close(s.closedCh)
 	s.cutLocked()
-	s.stopping = true
-	s.workCond.Broadcast()
 	s.mu.Unlock()
 	s.ticker.Wait()
+	close(s.chunks) // nothing sends once closed is set
+	s.assembler.Wait()
+	s.qmu.Lock()
+	s.stopping = true
+	s.qmu.Unlock()
+	s.workCond.Broadcast()
 
 	done := make(chan struct{})
 	go func() { s.workers.Wait(); close(done) }()

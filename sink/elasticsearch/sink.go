@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -14,7 +13,6 @@ import (
 	"sync/atomic"
 
 	"github.com/elastic/elastic-transport-go/v8/elastictransport"
-	"github.com/klauspost/compress/gzip"
 
 	"github.com/pipelog/pipelog/sink"
 )
@@ -42,12 +40,10 @@ type Sink struct {
 	onError      func(error)
 
 	mu           sync.Mutex
-	workCond     *sync.Cond
 	active       *esBatch
-	spare        []byte       // a full-size batch buffer kept for reuse
-	gz           *gzip.Writer // compresses the active batch as events are added
-	scratch      []byte       // one event's action and document lines, for gz
-	queue        []*esBatch
+	chunk        []byte      // the active batch's lines not yet assembled
+	chunks       chan chunk  // to the assembler
+	freeChunks   chan []byte // from the assembler, to reuse while in cache
 	pendingBytes int64
 	pendingEvts  int64
 	epoch        uint64
@@ -58,13 +54,18 @@ type Sink struct {
 	drainWaiters int
 	closed       bool
 	isClosed     atomic.Bool // closed, readable without mu
-	stopping     bool
 	closedCh     chan struct{}
+
+	qmu      sync.Mutex // the work queue, apart: the assembler fills it without s.mu
+	workCond *sync.Cond
+	queue    []*esBatch
+	stopping bool
 
 	abortCtx  context.Context
 	abort     context.CancelFunc
 	workers   sync.WaitGroup
 	ticker    sync.WaitGroup
+	assembler sync.WaitGroup
 	idCounter atomic.Uint64
 
 	dropMu       sync.Mutex
@@ -117,9 +118,6 @@ func New(cfg Config) (*Sink, error) {
 	_, _ = rand.Read(rnd[:])
 	s.idPrefix = hex.EncodeToString(rnd[:]) + "-"
 	s.actionPre = []byte(`{"create":{"_index":"` + s.index + `","_id":"`)
-	if !cfg.DisableCompression {
-		s.gz, _ = gzip.NewWriterLevel(io.Discard, cfg.CompressionLevel)
-	}
 
 	s.dl = cfg.DeadLetter
 	if s.dl == nil {
@@ -135,7 +133,7 @@ func New(cfg Config) (*Sink, error) {
 		s.onError = func(err error) { fmt.Fprintln(os.Stderr, "pipelog:", err) }
 	}
 
-	s.workCond = sync.NewCond(&s.mu)
+	s.workCond = sync.NewCond(&s.qmu)
 	s.spaceCh = make(chan struct{})
 	s.drainCh = make(chan struct{})
 	s.closedCh = make(chan struct{})
@@ -147,6 +145,11 @@ func New(cfg Config) (*Sink, error) {
 	}
 	s.ticker.Add(1)
 	go s.tick()
+	s.chunks = make(chan chunk, chunkQueue)
+	s.freeChunks = make(chan []byte, chunkQueue+2)
+	s.chunk = make([]byte, 0, chunkSize+chunkSize/8)
+	s.assembler.Add(1)
+	go s.assemble()
 	return s, nil
 }
 

@@ -28,18 +28,18 @@ func (s *Sink) worker() {
 		w.gz, _ = gzip.NewWriterLevel(&w.zbuf, s.cfg.CompressionLevel)
 	}
 	for {
-		s.mu.Lock()
+		s.qmu.Lock()
 		for len(s.queue) == 0 && !s.stopping {
 			s.workCond.Wait()
 		}
 		if len(s.queue) == 0 {
-			s.mu.Unlock()
+			s.qmu.Unlock()
 			return
 		}
 		b := s.queue[0]
 		s.queue[0] = nil
 		s.queue = s.queue[1:]
-		s.mu.Unlock()
+		s.qmu.Unlock()
 		n := int64(len(b.items))
 		s.st.queued.Add(-n)
 		s.st.inFlight.Add(n)
@@ -186,9 +186,9 @@ func (w *esWorker) send(b *esBatch) esOutcome {
 	s := w.s
 	body := b.buf
 	switch {
-	case b.z != nil: // compressed as the events were written
+	case b.z != nil: // compressed by the assembler
 		body = b.z.Bytes()
-	case w.gz != nil:
+	case w.gz != nil: // a batch made from another's raw lines
 		w.zbuf.Reset()
 		w.gz.Reset(&w.zbuf)
 		_, _ = w.gz.Write(b.buf)

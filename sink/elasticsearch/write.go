@@ -94,25 +94,11 @@ func (s *Sink) add(line, id []byte) error {
 	b := s.active
 	if b == nil {
 		b = getBatch()
-		if s.gz != nil {
-			b.buf = nil // only ensureRaw needs one, rarely
-			b.z = zbufPool.Get().(*bytes.Buffer)
-			s.gz.Reset(b.z)
-		} else if cap(b.buf) < s.cfg.FlushBytes {
-			if s.spare != nil {
-				b.buf, s.spare = s.spare, nil
-			} else {
-				b.buf = make([]byte, 0, s.cfg.FlushBytes+s.cfg.FlushBytes/4)
-			}
-		}
 		s.active = b
 	}
-	// The two lines go to the raw body, or (compressed) to scratch and
-	// then through gz; dst[0] is at raw offset b.rawLen either way.
-	dst := b.buf
-	if s.gz != nil {
-		dst = s.scratch[:0]
-	}
+	// The two lines go to the chunk on its way to the assembler; its
+	// first byte is at raw offset b.rawLen-len(dst).
+	dst := s.chunk
 	base := uint32(b.rawLen) - uint32(len(dst))
 	it := esItem{start: uint32(len(dst)), epoch: s.epoch}
 	dst = append(dst, s.actionPre...)
@@ -130,22 +116,15 @@ func (s *Sink) add(line, id []byte) error {
 	it.idEnd += base
 	it.doc += base
 	it.end += base
-	if s.gz != nil {
-		_, _ = s.gz.Write(dst[it.start-base:]) // into a bytes.Buffer: cannot fail
-		if cap(dst) <= 1<<20 {
-			s.scratch = dst
-		} else {
-			s.scratch = nil // do not pin the largest event ever seen
-		}
-	} else {
-		b.buf = dst
-	}
+	s.chunk = dst
 	b.items = append(b.items, it)
 	s.pendingBytes += need
 	s.pendingEvts++
 	s.st.queued.Add(1)
 	if b.rawLen >= s.cfg.FlushBytes || len(b.items) >= s.cfg.FlushEvents {
 		s.cutLocked()
+	} else if len(dst) >= chunkSize {
+		s.sendChunkLocked(false)
 	}
 	s.mu.Unlock()
 	s.st.accepted.Add(1)
@@ -212,34 +191,14 @@ func (s *Sink) reportDrops() {
 	}
 }
 
-// cutLocked moves the active batch to the work queue.
+// cutLocked ends the active batch: the assembler completes it and queues
+// it for the workers.
 func (s *Sink) cutLocked() {
 	b := s.active
 	if b == nil || len(b.items) == 0 {
 		return
 	}
-	s.active = nil
-	if b.z != nil {
-		_ = s.gz.Close() // completes the gzip body in b.z
-		if c := b.z.Cap(); c >= 64<<10 && b.z.Len() < c/4 {
-			// as below: queue a tight copy, keep the big buffer
-			big := b.z
-			b.z = bytes.NewBuffer(append(make([]byte, 0, big.Len()), big.Bytes()...))
-			big.Reset()
-			zbufPool.Put(big)
-		}
-	}
-	if c := cap(b.buf); b.z == nil && c >= 64<<10 && len(b.buf) < c/4 {
-		// A batch cut early (interval, Flush) must not pin a full-size
-		// buffer while it waits: the queue bound counts bytes used. Keep
-		// the big buffer for the next batch and queue a tight copy.
-		big := b.buf
-		b.buf = append(make([]byte, 0, len(big)), big...)
-		if cap(s.spare) < cap(big) {
-			s.spare = big[:0]
-		}
-	}
 	s.epochPending[s.epoch] += int64(len(b.items))
-	s.queue = append(s.queue, b)
-	s.workCond.Signal()
+	s.sendChunkLocked(true)
+	s.active = nil
 }

@@ -66,6 +66,7 @@ func recordingSink(t *testing.T, compress bool) (*Sink, *bulkRecorder, *memSink)
 	cfg := fastConfig("http://es.invalid:9200", dl, el)
 	cfg.Transport = rec
 	cfg.Workers = 1
+	cfg.FlushEvents = 1000 // batches of several compressor chunks
 	cfg.DisableCompression = !compress
 	s, err := New(cfg)
 	require.NoError(t, err)
@@ -73,12 +74,14 @@ func recordingSink(t *testing.T, compress bool) (*Sink, *bulkRecorder, *memSink)
 }
 
 // TestWriteEntryBodyMatchesWrite writes the same lines through Write and
-// through WriteEntry (with the event.id a Logger would hand over) and
-// compares the bulk request bodies byte for byte.
+// through WriteEntry (with the event.id a Logger would hand over), with and
+// without gzip, and compares the bulk request bodies (uncompressed) byte
+// for byte. The batches are larger than a compressor chunk, and one line
+// is larger than several.
 func TestWriteEntryBodyMatchesWrite(t *testing.T) {
-	lines := make([][]byte, 0, 203)
-	ids := make([]string, 0, 203)
-	for i := range 200 {
+	lines := make([][]byte, 0, 2004)
+	ids := make([]string, 0, 2004)
+	for i := range 2000 {
 		lines, ids = append(lines, testDoc("same", i)), append(ids, testID("same", i))
 	}
 	// IDs that need JSON escaping: Write copies them escaped from the
@@ -89,22 +92,28 @@ func TestWriteEntryBodyMatchesWrite(t *testing.T) {
 	ids = append(ids, "café-日本")
 	lines = append(lines, []byte("{\"event\":{\"id\":\"tab\\u0009x\"},\"message\":\"m\"}\r\n"))
 	ids = append(ids, "tab\tx")
+	lines = append(lines, []byte(`{"event":{"id":"big"},"message":"`+strings.Repeat("x", 3*chunkSize)+`"}`))
+	ids = append(ids, "big")
+	var first []byte
 	for _, compress := range []bool{false, true} {
-		t.Run(fmt.Sprintf("gzip=%v", compress), func(t *testing.T) {
-			var bodies [2][]byte
-			for k, path := range writePaths {
+		for _, path := range writePaths {
+			t.Run(fmt.Sprintf("gzip=%v/%s", compress, path.name), func(t *testing.T) {
 				s, rec, dl := recordingSink(t, compress)
 				for i, l := range lines {
 					require.NoError(t, path.write(s, l, ids[i]))
 				}
 				require.NoError(t, s.Close(context.Background()))
 				assert.Empty(t, dl.lines)
-				bodies[k] = rec.body()
-			}
-			require.NotEmpty(t, bodies[0])
-			assert.Equal(t, string(bodies[0]), string(bodies[1]))
-			assert.Contains(t, string(bodies[1]), `"_id":"quote\"and\\backslash"}}`)
-		})
+				body := rec.body()
+				require.Equal(t, 2*len(lines), bytes.Count(body, []byte("\n")))
+				assert.Contains(t, string(body), `"_id":"quote\"and\\backslash"}}`)
+				if first == nil {
+					first = body
+					return
+				}
+				assert.True(t, bytes.Equal(first, body), "the body differs from gzip=false Write's")
+			})
+		}
 	}
 }
 
