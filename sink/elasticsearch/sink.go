@@ -139,17 +139,19 @@ func New(cfg Config) (*Sink, error) {
 	s.closedCh = make(chan struct{})
 	s.abortCtx, s.abort = context.WithCancel(context.Background())
 
+	s.chunks = make(chan chunk, chunkQueue)
+	s.freeChunks = make(chan []byte, chunkQueue+2)
+	s.chunk = make([]byte, 0, chunkSize+chunkSize/8)
+
+	// Every field is set before the first goroutine starts.
+	s.assembler.Add(1)
+	go s.assemble()
 	s.workers.Add(cfg.Workers)
 	for range cfg.Workers {
 		go s.worker()
 	}
 	s.ticker.Add(1)
 	go s.tick()
-	s.chunks = make(chan chunk, chunkQueue)
-	s.freeChunks = make(chan []byte, chunkQueue+2)
-	s.chunk = make([]byte, 0, chunkSize+chunkSize/8)
-	s.assembler.Add(1)
-	go s.assemble()
 	return s, nil
 }
 

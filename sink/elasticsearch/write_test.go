@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/stretchr/testify/assert"
@@ -121,7 +122,14 @@ func TestWriteEntryBodyMatchesWrite(t *testing.T) {
 // verbatim, that the sink keeps no reference to the entry, and that
 // WriteEntry does not allocate.
 func TestWriteEntryIDAsIs(t *testing.T) {
-	s, rec, _ := recordingSink(t, false)
+	rec, dl, el := &bulkRecorder{}, &memSink{}, &errLog{}
+	cfg := fastConfig("http://es.invalid:9200", dl, el)
+	cfg.Transport, cfg.DisableCompression = rec, true
+	// Nothing is sent before Close, so that no request allocates while
+	// the allocations of WriteEntry are counted.
+	cfg.FlushInterval, cfg.FlushEvents = time.Hour, 1_000_000
+	s, err := New(cfg)
+	require.NoError(t, err)
 	line := []byte(`{"message":"hello","event":{"id":"not-this-one"}}` + "\n")
 	id := []byte("0123456789abcdef0123456789abcdef")
 	e := &sink.Entry{Line: line, ID: id}
