@@ -141,6 +141,10 @@ func scanLine(b []byte) (id []byte, reason string) {
 		// element, or the document is complete.
 		for {
 			i = skipSpace(b, i)
+			if i < n && b[i] == ',' && depth > 0 { // the usual case first
+				i = skipSpace(b, i+1)
+				break
+			}
 			if depth == 0 {
 				if i != n {
 					return nil, invalid(b, i, "data after the object")
@@ -153,10 +157,6 @@ func scanLine(b []byte) (id []byte, reason string) {
 			closer := byte('}')
 			if inArray {
 				closer = ']'
-			}
-			if i < n && b[i] == ',' {
-				i = skipSpace(b, i+1)
-				break
 			}
 			if i >= n || b[i] != closer {
 				return nil, invalid(b, i, "expected ',' or '"+string(closer)+"'")
