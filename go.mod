@@ -3,7 +3,7 @@ module github.com/pipelog/pipelog
 go 1.26.8
 
 require (
-	github.com/elastic/go-elasticsearch/v8 v8.19.7
+	github.com/elastic/elastic-transport-go/v8 v8.9.0
 	github.com/klauspost/compress v1.18.5
 	github.com/stretchr/testify v1.12.1
 	go.opentelemetry.io/otel/trace v1.40.0
@@ -14,7 +14,6 @@ require (
 
 require (
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
-	github.com/elastic/elastic-transport-go/v8 v8.9.0 // indirect
 	github.com/go-logr/logr v1.4.3 // indirect
 	github.com/go-logr/stdr v1.2.2 // indirect
 	go.opentelemetry.io/auto/sdk v1.2.1 // indirect
