@@ -57,7 +57,6 @@ func appendLevelKeys(dst []byte, l event.Level) []byte {
 	return append(dst, `,"message":`...)
 }
 
-
 // appendLine writes the line for rec (and the event at p, laid out as
 // pl's type) to dst.
 func (e *Encoder) appendLine(dst []byte, fx *Fixed, rec *Record, pl *plan, p, box unsafe.Pointer, extra []byte) []byte {
