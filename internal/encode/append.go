@@ -415,13 +415,3 @@ func appendCompact(dst, b []byte) []byte {
 	return append(dst, out...)
 }
 
-// safeError calls err.Error(), recovering a panic.
-func (e *Encoder) safeError(err error, st *state) (s string) {
-	defer func() {
-		if r := recover(); r != nil {
-			s = fmt.Sprintf("%T (its Error method panicked)", err)
-			st.errs = append(st.errs, fmt.Sprintf("error: %T panicked: %v", err, r))
-		}
-	}()
-	return err.Error()
-}

@@ -4,23 +4,114 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 
 	"github.com/pipelog/pipelog/event"
 )
 
-// errorType names the most specific type in err's chain: the standard
+// An error value is user code: its Error, Unwrap and StackTrace methods may
+// panic (a nil *T whose methods read fields is the common case) or loop
+// (an Unwrap that returns its receiver). Every call below is guarded, and
+// every walk is bounded by maxErrorDepth.
+
+// maxErrorDepth bounds a walk down an error chain (and the recursion into
+// errors.Join trees): a cycle ends there.
+const maxErrorDepth = 64
+
+// errorMessage is err.Error(), guarded. A typed nil pointer whose Error
+// panics is written "<nil>" (as zap and slog write it), with a note; any
+// other panic writes the type and the panic, with a note.
+func (e *Encoder) errorMessage(err error, st *state) string { return e.errorMessageAt(err, st, 0) }
+
+func (e *Encoder) errorMessageAt(err error, st *state, depth int) string {
+	s, r := callError(err)
+	if r == nil {
+		return s
+	}
+	if isNilPointer(err) {
+		st.errs = append(st.errs, fmt.Sprintf("error: a nil %T was passed as an error", err))
+		return "<nil>"
+	}
+	if u, ok := err.(interface{ Unwrap() []error }); ok && reflect.TypeOf(err) == joinErrorType && depth < maxErrorDepth {
+		// errors.Join's message is its errors' messages, one a line: one of
+		// them panicked; write the others and "<nil>" (or the panic) for it.
+		var b strings.Builder
+		for i, x := range unwrapMany(u) {
+			if i > 0 {
+				b.WriteByte('\n')
+			}
+			b.WriteString(e.errorMessageAt(x, st, depth+1))
+		}
+		return b.String()
+	}
+	st.errs = append(st.errs, fmt.Sprintf("error: %T's Error method panicked: %v", err, r))
+	return fmt.Sprintf("%T (its Error method panicked)", err)
+}
+
+// safeError is errorMessage, for the callers that predate it.
+func (e *Encoder) safeError(err error, st *state) string { return e.errorMessage(err, st) }
+
+func callError(err error) (s string, panicked any) {
+	defer func() {
+		if r := recover(); r != nil {
+			panicked = r
+		}
+	}()
+	return err.Error(), nil
+}
+
+func isNilPointer(v any) bool {
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan, reflect.Interface:
+		return rv.IsNil()
+	}
+	return false
+}
+
+// unwrapOne calls err's Unwrap() error, guarded: a panic ends the chain.
+func unwrapOne(u interface{ Unwrap() error }) (next error) {
+	defer func() {
+		if recover() != nil {
+			next = nil
+		}
+	}()
+	return u.Unwrap()
+}
+
+// unwrapMany calls err's Unwrap() []error, guarded.
+func unwrapMany(u interface{ Unwrap() []error }) (next []error) {
+	defer func() {
+		if recover() != nil {
+			next = nil
+		}
+	}()
+	return u.Unwrap()
+}
+
+// callStackTrace calls StackTrace, guarded: a panic is no stack trace.
+func callStackTrace(st event.StackTracer) (s string) {
+	defer func() {
+		if recover() != nil {
+			s = ""
+		}
+	}()
+	return st.StackTrace()
+}
+
+// errorTypeName names the most specific type in err's chain: the standard
 // library's wrappers (fmt.Errorf's %w, errors.Join) say nothing about what
 // went wrong, so the chain is walked past them to the first other type.
 // For errors.Join the first joined error is followed.
 func errorTypeName(err error) string {
-	for depth := 0; err != nil && depth < 64; depth++ {
+	for depth := 0; err != nil && depth < maxErrorDepth; depth++ {
 		t := reflect.TypeOf(err)
 		if !isStdWrapper(t) {
 			return t.String()
 		}
 		switch u := err.(type) {
 		case interface{ Unwrap() []error }:
-			errs := u.Unwrap()
+			errs := unwrapMany(u)
 			err = nil
 			for _, e := range errs {
 				if e != nil {
@@ -29,7 +120,7 @@ func errorTypeName(err error) string {
 				}
 			}
 		case interface{ Unwrap() error }:
-			next := u.Unwrap()
+			next := unwrapOne(u)
 			if next == nil {
 				return t.String()
 			}
@@ -63,18 +154,27 @@ func stackTrace(err error) string {
 }
 
 // findStack is errors.As without its allocation, for the one interface the
-// encoder looks for on every error.
+// encoder looks for on every error, starting depth levels down.
 func findStack(err error, depth int) string {
-	for ; err != nil && depth < 64; depth++ {
+	budget := 4 * maxErrorDepth // errors visited in all, so a wide Join tree ends too
+	return findStackIn(err, depth, &budget)
+}
+
+func findStackIn(err error, depth int, budget *int) string {
+	for ; err != nil && depth < maxErrorDepth && *budget > 0; depth++ {
+		*budget--
 		if st, ok := err.(event.StackTracer); ok {
-			return st.StackTrace()
+			if s := callStackTrace(st); s != "" || !isNilPointer(err) {
+				return s
+			}
+			return "" // a typed nil has no stack and no chain to follow
 		}
 		switch u := err.(type) {
 		case interface{ Unwrap() error }:
-			err = u.Unwrap()
+			err = unwrapOne(u)
 		case interface{ Unwrap() []error }:
-			for _, e := range u.Unwrap() {
-				if s := findStack(e, depth+1); s != "" {
+			for _, e := range unwrapMany(u) {
+				if s := findStackIn(e, depth+1, budget); s != "" {
 					return s
 				}
 			}
