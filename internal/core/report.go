@@ -33,10 +33,21 @@ func (c *Core) Stats() Stats {
 func (c *Core) Fail(err error) {
 	c.stats.errors.Add(1)
 	if c.onError != nil {
-		c.onError(err)
+		c.callOnError(err)
 		return
 	}
 	c.report.report(err)
+}
+
+// callOnError calls the user's OnError; a panic there is printed to
+// standard error (OnError is where it would have gone), never raised.
+func (c *Core) callOnError(err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.report.report(fmt.Errorf("pipelog: Config.OnError panicked (%v) on: %w", r, err))
+		}
+	}()
+	c.onError(err)
 }
 
 // reporter prints at most one error a second to standard error, with a

@@ -49,9 +49,15 @@ func PutLine(ln *Line) {
 // EmitEvent encodes and writes one typed event (see pipelog.Emit and
 // encode.AppendEvent for p and box). skip is the number of frames between
 // the caller of interest and EmitEvent's caller, for log.origin.
+//
+// Emit never panics: every user method the encoder calls is guarded, and
+// should anything else panic while the line is made (a context's Value, a
+// bug of ours), the line is replaced by encode.AppendFallback's, written
+// and reported.
 func (c *Core) EmitEvent(ctx context.Context, fx *encode.Fixed, ti *encode.Type, level event.Level, p, box unsafe.Pointer, skip int) {
 	ln := c.GetLine()
 	rec := encode.Record{Time: c.now(), EventID: ln.ID()}
+	defer c.recoverLine(ln, &rec, level, ti, p)
 	c.Gather(ctx, &rec)
 	if c.Caller {
 		rec.Caller = CallerAt(skip + 1)
@@ -62,6 +68,25 @@ func (c *Core) EmitEvent(ctx context.Context, fx *encode.Fixed, ti *encode.Type,
 		c.Fail(fmt.Errorf("pipelog: %w", err))
 	}
 	c.Write(ln, level, rec.Time, ti.Name())
+	PutLine(ln)
+}
+
+// recoverLine is EmitEvent's safety net (see there). Write recovers sink
+// panics itself, so a panic caught here happened before the line reached
+// any sink.
+func (c *Core) recoverLine(ln *Line, rec *encode.Record, level event.Level, ti *encode.Type, p unsafe.Pointer) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	name := ti.Name()
+	c.Fail(fmt.Errorf("pipelog: encoding a %s panicked; a minimal line was written instead: %v", name, encode.PanicText(r)))
+	if b := ti.Base(p); b != nil {
+		rec.Base.Message = b.Message
+	}
+	rec.Base.Level = level
+	ln.Buf = c.Enc.AppendFallback(ln.Buf[:0], rec.Time, rec, name, r)
+	c.Write(ln, level, rec.Time, name)
 	PutLine(ln)
 }
 
