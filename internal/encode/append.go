@@ -414,4 +414,3 @@ func appendCompact(dst, b []byte) []byte {
 	}
 	return append(dst, out...)
 }
-
