@@ -1,6 +1,8 @@
 package encode
 
 import (
+	"net"
+	"net/netip"
 	"bytes"
 	"encoding"
 	"encoding/json"
@@ -37,6 +39,7 @@ type state struct {
 	box    unsafe.Pointer
 	labels labelWriter
 	errs   []string
+	moved  uint64 // ip fields whose value was not an address, by slot (see moveIP)
 }
 
 // appendLevelKeys writes `,"log.level":<level>,"message":`, one copy for
@@ -164,7 +167,7 @@ func (e *Encoder) stringOf(f *field, p, box unsafe.Pointer, st *state) (string, 
 // own methods get that one, since they may keep what they are given (see
 // AppendEvent). For a field behind a pointer, both are that pointer.
 func (e *Encoder) appendField(dst []byte, key []byte, f *field, p, box unsafe.Pointer, st *state) []byte {
-	if (f.omitEmpty || f.kind == kTime || f.ecsPath != "" && f.kind == kString) && isEmpty(f, p, box) {
+	if (f.omitEmpty || f.kind == kTime || f.kind == kIP || f.kind == kAddr || f.ecsPath != "" && f.kind == kString) && isEmpty(f, p, box) {
 		return dst
 	}
 	if f.kind == kPtr && *(*unsafe.Pointer)(p) == nil {
@@ -175,8 +178,14 @@ func (e *Encoder) appendField(dst []byte, key []byte, f *field, p, box unsafe.Po
 }
 
 func isEmpty(f *field, p, box unsafe.Pointer) bool {
-	if f.kind == kTime { // the zero time is never a real value: always left out
+	switch f.kind {
+	case kTime: // the zero time is never a real value: always left out
 		return (*time.Time)(p).IsZero()
+	case kIP: // nor is an empty or malformed address
+		_, ok := netip.AddrFromSlice(*(*net.IP)(p))
+		return !ok
+	case kAddr:
+		return !(*netip.Addr)(p).IsValid()
 	}
 	if f.ecsPath != "" && f.kind == kString { // an empty ECS string says nothing
 		return *(*string)(p) == ""
@@ -245,8 +254,19 @@ func (e *Encoder) appendValue(dst []byte, f *field, p, box unsafe.Pointer, st *s
 		return strconv.AppendInt(dst, int64(*(*int16)(p)), 10)
 	case kInt32:
 		return strconv.AppendInt(dst, int64(*(*int32)(p)), 10)
-	case kInt64, kDuration:
+	case kInt64:
 		return strconv.AppendInt(dst, *(*int64)(p), 10)
+	case kDuration:
+		d := *(*time.Duration)(p)
+		if f.seconds {
+			return strconv.AppendInt(dst, int64(d/time.Second), 10)
+		}
+		return strconv.AppendInt(dst, int64(d), 10)
+	case kIP:
+		a, _ := netip.AddrFromSlice(*(*net.IP)(p))
+		return appendAddr(dst, a)
+	case kAddr:
+		return appendAddr(dst, *(*netip.Addr)(p))
 	case kUint:
 		return strconv.AppendUint(dst, uint64(*(*uint)(p)), 10)
 	case kUint8:
@@ -318,6 +338,18 @@ func (e *Encoder) appendValue(dst []byte, f *field, p, box unsafe.Pointer, st *s
 		return e.appendMethod(dst, f, v, st)
 	}
 	return e.appendDynamic(dst, f, v, st)
+}
+
+// appendAddr writes an address as a JSON string; an IPv4 address in IPv6
+// form (as net.IP holds it) is written in IPv4 form, as net.IP.String does.
+// The zero Addr is written "" (callers leave it out before).
+func appendAddr(dst []byte, a netip.Addr) []byte {
+	if !a.IsValid() {
+		return append(dst, `""`...)
+	}
+	dst = append(dst, '"')
+	dst = a.Unmap().AppendTo(dst)
+	return append(dst, '"')
 }
 
 // appendMethod writes a value through the first of MarshalJSON,

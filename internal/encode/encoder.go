@@ -64,6 +64,9 @@ import (
 // staying far below it keeps every line shippable.
 const DefaultMaxStringBytes = 1 << 20
 
+// DefaultMaxLineBytes bounds a whole line.
+const DefaultMaxLineBytes = 1 << 20
+
 // Config is what an Encoder writes on every line. Strings left empty are not
 // written.
 type Config struct {

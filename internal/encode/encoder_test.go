@@ -232,7 +232,7 @@ func TestInvalidUTF8AndControlCharacters(t *testing.T) {
 	assert.Equal(t, want, m["message"])
 	assert.Equal(t, want, get(m, "url.path"))
 	assert.Equal(t, want, get(m, "error.message"))
-	assert.Equal(t, want, get(m, "Pipelog.Texts.free_text"), "dots in custom keys become _")
+	assert.Equal(t, want, get(m, "Pipelog.Texts.free.text"), "dots in custom keys nest (the key rule)")
 	assert.Equal(t, "svc\ufffd", get(m, "service.name"))
 	labels := get(m, "labels").(map[string]any)
 	assert.Equal(t, want, labels["origin"])
@@ -269,7 +269,8 @@ func TestUserFieldsNamedLikeSpecFieldsStayCustom(t *testing.T) {
 	assert.Equal(t, "real", m["message"])
 	assert.Equal(t, encode.Version, m["ecs.version"])
 	assert.Equal(t, "info", m["log.level"])
-	assert.Equal(t, map[string]any{"message": "m", "@timestamp": "t", "ecs_version": "v", "log_level": "l"}, get(m, "Pipelog.ReservedNames"))
+	assert.Equal(t, map[string]any{"message": "m", "@timestamp": "t", "ecs": map[string]any{"version": "v"},
+		"log": map[string]any{"level": "l"}}, get(m, "Pipelog.ReservedNames"))
 }
 
 type ClaimsMessage struct {

@@ -1,6 +1,8 @@
 package encode
 
 import (
+	"fmt"
+	"net/netip"
 	"strconv"
 	"time"
 	"unsafe"
@@ -58,6 +60,9 @@ const (
 	cTime
 	cStrings
 	cError
+	cIPString  // a string on an ECS ip field: checked, moved when not an address
+	cIPStrings // the same for a []string
+	cMoved     // the custom-namespace slot of an ip field, written when it moved
 	cFieldSlow // any other kind: appendField
 )
 
@@ -370,6 +375,33 @@ func (e *Encoder) run(dst []byte, prog []step, in *input, st *state) []byte {
 			case !s.omit:
 				dst = fused(append(keyed(dst, s), "null"...), s)
 			}
+		case cIPString:
+			if v := *(*string)(unsafe.Add(p, s.off)); v != "" {
+				if isAddr(v) {
+					dst = keyString(dst, s, v, e.max)
+				} else {
+					e.moveIP(s.field, v, st)
+				}
+			}
+		case cIPStrings:
+			if v := *(*[]string)(unsafe.Add(p, s.off)); len(v) != 0 {
+				if bad := firstNonAddr(v); bad < 0 {
+					dst = append(keyed(dst, s), '[')
+					for j, x := range v {
+						if j > 0 {
+							dst = append(dst, ',')
+						}
+						dst = appendString(dst, x, e.max)
+					}
+					dst = fused(append(dst, ']'), s)
+				} else {
+					e.moveIP(s.field, v[bad], st)
+				}
+			}
+		case cMoved:
+			if st.moved&(1<<s.field.moved.slot) != 0 {
+				dst = fused(e.appendValue(append(comma(dst), s.key...), s.field, unsafe.Add(p, s.off), nil, st), s)
+			}
 		case cFieldSlow:
 			before := len(dst)
 			dst = e.appendField(dst, s.key, s.field, unsafe.Add(p, s.off), offsetOf(st.box, s.off), st)
@@ -379,6 +411,35 @@ func (e *Encoder) run(dst []byte, prog []step, in *input, st *state) []byte {
 		}
 	}
 	return dst
+}
+
+// isAddr reports whether s is an IPv4 or IPv6 address, as Elasticsearch's
+// ip type takes it.
+func isAddr(s string) bool {
+	_, err := netip.ParseAddr(s)
+	return err == nil
+}
+
+// firstNonAddr is the index of the first value of v that is not an
+// address, or -1.
+func firstNonAddr(v []string) int {
+	for i, x := range v {
+		if !isAddr(x) {
+			return i
+		}
+	}
+	return -1
+}
+
+// moveIP notes that the ip field f held bad, which is not an address, and
+// marks f's slot in the custom namespace, which writes it there.
+func (e *Encoder) moveIP(f *field, bad string, st *state) {
+	where := "left out"
+	if f.slot >= 0 {
+		st.moved |= 1 << f.slot
+		where = "written to its custom field instead"
+	}
+	st.errs = append(st.errs, fmt.Sprintf("%s (%s): %.64q is not an IP address; the field is %s", f.ecsPath, f.goName, bad, where))
 }
 
 // appendEncodeErrors writes Pipelog.encode_errors, when there are any.

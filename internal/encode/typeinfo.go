@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
+	"net/netip"
 	"reflect"
 	"strings"
 	"sync"
@@ -48,6 +50,8 @@ var (
 	basePtrType   = reflect.TypeFor[*event.Base]()
 	timeType      = reflect.TypeFor[time.Time]()
 	durationType  = reflect.TypeFor[time.Duration]()
+	ipType        = reflect.TypeFor[net.IP]()
+	addrType      = reflect.TypeFor[netip.Addr]()
 	errorType     = reflect.TypeFor[error]()
 	stringerType  = reflect.TypeFor[fmt.Stringer]()
 	jsonMarshaler = reflect.TypeFor[json.Marshaler]()
@@ -177,6 +181,7 @@ func buildTypeInfo(t reflect.Type, e *typeInfo) *typeInfo {
 		}
 	}
 	walk(t, 0, "")
+	ti.slotIPFields(keys)
 	for i := range ti.ecs {
 		ti.needsBox = ti.needsBox || needsPointer(&ti.ecs[i])
 	}
@@ -187,6 +192,31 @@ func buildTypeInfo(t reflect.Type, e *typeInfo) *typeInfo {
 		ti.err = fmt.Errorf("%w %s: %w", ErrInvalidEvent, t, errors.Join(errs...))
 	}
 	return ti
+}
+
+// slotIPFields gives each string ip field a slot and a field of the same
+// name in the custom namespace, where its value goes when it is not an
+// address (see moveIP). keys are the custom keys taken.
+func (ti *typeInfo) slotIPFields(keys map[string]string) {
+	n := 0
+	for i := range ti.ecs {
+		f := &ti.ecs[i]
+		if !f.ipCheck {
+			continue
+		}
+		f.slot = -1
+		key := normKey(f.goName)
+		if _, taken := keys[key]; taken || n == 64 {
+			continue // the value is then left out, with its note
+		}
+		f.slot = n
+		n++
+		keys[key] = f.goName
+		m := *f
+		m.ecsPath, m.ipCheck, m.key, m.moved = "", false, key, f
+		ti.custom = append(ti.custom, m)
+	}
+	// ti.ecs is not appended to after this, so the moved pointers hold.
 }
 
 // findBase locates the embedded event.Base the way Go's promotion rules do
@@ -252,10 +282,6 @@ func capitalise(s string) string {
 	return string(u) + s[n:]
 }
 
-// customKey makes a json tag name safe as a key below Pipelog: the
-// ecs-logging spec allows dots only in the top-level log.level and
-// ecs.version, so a dot becomes '_' (Elasticsearch would otherwise expand
-// "a.b" into an object and could collide with a sibling "a").
-func customKey(name string) string {
-	return strings.ToValidUTF8(strings.ReplaceAll(name, ".", "_"), "\uFFFD")
-}
+// customKey is a json tag name as a key below Pipelog, by the key rule
+// (see keys.go): dots nest.
+func customKey(name string) string { return normKey(name) }
