@@ -1,12 +1,12 @@
 package encode
 
 import (
-	"net"
-	"net/netip"
 	"bytes"
 	"encoding"
 	"encoding/json"
 	"fmt"
+	"net"
+	"net/netip"
 	"reflect"
 	"strconv"
 	"time"
