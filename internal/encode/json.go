@@ -76,16 +76,35 @@ func appendCut(dst []byte, s string, max int) []byte {
 
 // appendCutBody is appendCut after the opening quote.
 func appendCutBody(dst []byte, s string, max int) []byte {
-	n := max
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
+	n := cutPoint(s, max)
 	cut := len(s) - n
 	dst = appendEscaped(dst, s[:n])
 	dst = append(dst, "…(truncated "...)
 	dst = strconv.AppendInt(dst, int64(cut), 10)
 	dst = append(dst, " bytes)"...)
 	return append(dst, '"')
+}
+
+// cutPoint is where to cut s to at most max bytes without splitting a
+// rune: max, or up to three bytes before it when a rune that starts there
+// would be cut. Bytes that are not UTF-8 are no rune: they are cut where
+// they are (and written as U+FFFD), never searched past, so a string of
+// invalid bytes keeps its first max of them.
+func cutPoint(s string, max int) int {
+	for n := max; n >= 0 && n > max-utf8.UTFMax; n-- {
+		if utf8.RuneStart(s[n]) {
+			if n == max {
+				return max // s[max] starts a rune: nothing before it is split
+			}
+			if r, size := utf8.DecodeRuneInString(s[n:]); r != utf8.RuneError || size > 1 {
+				if n+size > max {
+					return n // this rune crosses max: cut before it
+				}
+			}
+			return max
+		}
+	}
+	return max
 }
 
 // load8 reads s[i:i+8] as a little-endian word. Indexing a slice of known

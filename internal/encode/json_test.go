@@ -81,3 +81,27 @@ func FuzzAppendString(f *testing.F) {
 		}
 	})
 }
+
+// cutPoint never splits a valid rune, never backs off more than three
+// bytes, and keeps invalid bytes (which are no rune) where they are.
+func TestCutPoint(t *testing.T) {
+	for _, s := range []string{strings.Repeat("\x80", 100), strings.Repeat("é", 50), strings.Repeat("😀", 30),
+		"ab\xf0\x9f\x98", strings.Repeat("a\xe2\x82", 40), strings.Repeat("日本語", 20)} {
+		for max := 1; max < len(s); max++ {
+			n := cutPoint(s, max)
+			if n > max || n < max-3 {
+				t.Fatalf("%q max %d: cut at %d", s, max, n)
+			}
+			head, tail := s[:n], s[n:]
+			if r, size := utf8.DecodeLastRuneInString(head); r == utf8.RuneError && size == 1 {
+				// head ends in an invalid byte: it must not be the start of
+				// a valid rune completed in tail
+				for k := 1; k <= 3 && k <= len(head); k++ {
+					if r, sz := utf8.DecodeRuneInString(head[len(head)-k:] + tail); r != utf8.RuneError && sz > k {
+						t.Fatalf("%q max %d: cut at %d splits a rune", s, max, n)
+					}
+				}
+			}
+		}
+	}
+}

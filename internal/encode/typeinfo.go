@@ -70,7 +70,17 @@ var (
 var ErrInvalidEvent = errors.New("ecs: invalid event type")
 
 // Check reports what is wrong with the event type t, or nil (ecs.Check).
-func Check(t reflect.Type) error { return describe(t).err }
+//
+// It reports everything Emit would: the type's own definition, and fields
+// that claim what pipelog writes itself or collide in the line's tree,
+// found by building the type's plan against an encoder that writes every
+// field it can.
+func Check(t reflect.Type) error { return checkEncoder().buildPlan(describe(t), nil).err }
+
+var checkEncoder = sync.OnceValue(func() *Encoder {
+	return NewEncoder(Config{ServiceName: "check", ServiceVersion: "v", ServiceEnvironment: "env",
+		ServiceNodeName: "node", Dataset: "check", Hostname: "host", PID: 1, LoggerName: "logger"})
+})
 
 // FieldType returns the ECS type of the field name and whether it is one.
 func FieldType(name string) (typ string, ok bool) { return fieldType(name) }
@@ -110,7 +120,7 @@ func buildTypeInfo(t reflect.Type, e *typeInfo) *typeInfo {
 			basePtr: e.basePtr, ptr: true, ecs: e.ecs, custom: e.custom, err: e.err, elem: e}
 	}
 	ti := &typeInfo{typ: t, name: eventName(t)}
-	ti.rootKey = capitalise(ti.name)
+	ti.rootKey = rootKeyOf(ti.name)
 	var errs []error
 	if t.Kind() != reflect.Struct {
 		ti.err = fmt.Errorf("%w %s: not a struct", ErrInvalidEvent, t)
@@ -260,11 +270,40 @@ func needsPointer(f *field) bool {
 	return false
 }
 
+// eventName is the type's name. A generic type's name lists its type
+// arguments with their import paths ("Gen[example.com/x/y.T]"); only each
+// package's name is kept ("Gen[y.T]"), as Go prints it in errors.
 func eventName(t reflect.Type) string {
-	if n := t.Name(); n != "" {
+	n := t.Name()
+	if n == "" {
+		n = t.String()
+	}
+	if !strings.ContainsRune(n, '[') {
 		return n
 	}
-	return t.String()
+	var b strings.Builder
+	start := 0 // of the current identifier, with its import path
+	for i := 0; i <= len(n); i++ {
+		if i < len(n) && !strings.ContainsRune("[],* ", rune(n[i])) {
+			continue
+		}
+		tok := n[start:i]
+		if j := strings.LastIndexByte(tok, '/'); j >= 0 {
+			tok = tok[j+1:]
+		}
+		b.WriteString(tok)
+		if i < len(n) {
+			b.WriteByte(n[i])
+		}
+		start = i + 1
+	}
+	return b.String()
+}
+
+// rootKeyOf is the event's key below Pipelog: one key segment, so a
+// generic type's package-qualified arguments lose their dots.
+func rootKeyOf(name string) string {
+	return normSegment(strings.ReplaceAll(capitalise(name), ".", "_"))
 }
 
 func capitalise(s string) string {
