@@ -75,8 +75,15 @@ type Config struct {
 	// Fields are written on every line; see With.
 	Fields []Field
 
-	// MaxStringBytes cuts longer strings (0: 1 MiB, < 0: never).
+	// MaxStringBytes cuts longer strings, counted in bytes before escaping,
+	// with a marker saying how much was cut (0: DefaultMaxStringBytes,
+	// < 0: never).
 	MaxStringBytes int
+	// MaxLineBytes bounds a whole line (0: DefaultMaxLineBytes, < 0: never;
+	// at least 4096). A longer line is written again with its strings,
+	// arrays and objects cut; if that is still too long, with only its base
+	// fields. Pipelog.encode_errors says which.
+	MaxLineBytes int
 
 	// OnError receives every sink failure and encoding problem. It must not
 	// emit through the same Logger. Nil: problems are printed to standard
@@ -140,6 +147,7 @@ func New(cfg Config) (*Logger, error) {
 		PID:                os.Getpid(),
 		LoggerName:         cfg.Name,
 		MaxStringBytes:     cfg.MaxStringBytes,
+		MaxLineBytes:       cfg.MaxLineBytes,
 	})
 	c, err := core.New(core.Config{Sinks: sinks, Level: cfg.Level, Caller: cfg.Caller, Thread: cfg.ThreadID,
 		Now: cfg.Now, OnError: cfg.OnError, Encoder: enc})
@@ -243,3 +251,12 @@ func (l *Logger) fail(err error) {
 		l.h.C.Fail(err)
 	}
 }
+
+// The bounds of Config.MaxStringBytes and Config.MaxLineBytes when they
+// are zero: strings of 256 KiB; lines of 1 MiB less 4 KiB, which fit
+// Kafka's default message.max.bytes (1 MiB + 12 bytes) with a record's key
+// and headers, and a tenth of Filebeat's default max_bytes (10 MiB).
+const (
+	DefaultMaxStringBytes = encode.DefaultMaxStringBytes
+	DefaultMaxLineBytes   = encode.DefaultMaxLineBytes
+)

@@ -250,7 +250,7 @@ func TestHugeMessageIsCut(t *testing.T) {
 	assert.Less(t, len(line), encode.DefaultMaxStringBytes+4096)
 	assert.True(t, strings.HasSuffix(got, fmt.Sprintf("…(truncated %d bytes)", 10<<20-encode.DefaultMaxStringBytes)), got[len(got)-40:])
 
-	unlimited := newEncoder(t, encode.Config{MaxStringBytes: -1})
+	unlimited := newEncoder(t, encode.Config{MaxStringBytes: -1, MaxLineBytes: -1})
 	m, _ = encodeLine(t, unlimited, encode.Record{}, BadRequestReceived{Base: event.Info(msg)})
 	assert.Equal(t, msg, m["message"])
 }

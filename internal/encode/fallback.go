@@ -10,6 +10,11 @@ import (
 // message, event name and service it is known by, and a note with the
 // panic, so the event is never lost silently. It calls no user code.
 func (e *Encoder) AppendFallback(dst []byte, t time.Time, rec *Record, name string, panicked any) []byte {
+	return e.appendBase(dst, t, rec, name, fmt.Sprintf("pipelog: encoding this line panicked (%s); only the fields above were written", PanicText(panicked)))
+}
+
+// appendBase writes a line of the base fields only, and note.
+func (e *Encoder) appendBase(dst []byte, t time.Time, rec *Record, name, note string) []byte {
 	dst = append(dst, `{"@timestamp":`...)
 	dst = appendTimestamp(dst, t)
 	dst = appendLevelKeys(dst, rec.Base.Level)
@@ -34,7 +39,7 @@ func (e *Encoder) AppendFallback(dst []byte, t time.Time, rec *Record, name stri
 	dst = append(dst, `},"service":{"name":`...)
 	dst = appendString(dst, e.cfg.ServiceName, e.max)
 	dst = append(dst, `},"Pipelog":{"encode_errors":[`...)
-	dst = appendString(dst, fmt.Sprintf("pipelog: encoding this line panicked (%s); only the fields above were written", PanicText(panicked)), e.max)
+	dst = appendString(dst, note, e.max)
 	return append(dst, "]}}\n"...)
 }
 

@@ -58,6 +58,7 @@ type field struct {
 	omitEmpty bool
 	sub       []field // kStruct: the nested fields
 	elem      *field  // kPtr: the element
+	path      string  // the full output path, for notes
 
 	// seconds: a time.Duration written in whole seconds (the ECS uptime
 	// fields), not nanoseconds.
@@ -311,6 +312,17 @@ func checkECSField(path string, f *field) error {
 		return fmt.Errorf("ECS field %q (%s) takes an object, not a list", path, typ)
 	}
 	return nil
+}
+
+// setPath sets the output path of f and of the fields below it.
+func (f *field) setPath(path string) {
+	f.path = path
+	for i := range f.sub {
+		f.sub[i].setPath(path + "." + f.sub[i].key)
+	}
+	if f.elem != nil {
+		f.elem.setPath(path)
+	}
 }
 
 // leafOf is f, or what f points to through pointers.

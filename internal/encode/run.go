@@ -358,14 +358,7 @@ func (e *Encoder) run(dst []byte, prog []step, in *input, st *state) []byte {
 		case cStrings:
 			v := *(*[]string)(unsafe.Add(p, s.off))
 			if len(v) != 0 || !s.omit {
-				dst = append(keyed(dst, s), '[')
-				for j, x := range v {
-					if j > 0 {
-						dst = append(dst, ',')
-					}
-					dst = appendString(dst, x, e.max)
-				}
-				dst = fused(append(dst, ']'), s)
+				dst = fused(e.appendStrings(keyed(dst, s), s.field, v, st), s)
 			}
 		case cError:
 			err := *(*error)(unsafe.Add(p, s.off))
@@ -386,14 +379,7 @@ func (e *Encoder) run(dst []byte, prog []step, in *input, st *state) []byte {
 		case cIPStrings:
 			if v := *(*[]string)(unsafe.Add(p, s.off)); len(v) != 0 {
 				if bad := firstNonAddr(v); bad < 0 {
-					dst = append(keyed(dst, s), '[')
-					for j, x := range v {
-						if j > 0 {
-							dst = append(dst, ',')
-						}
-						dst = appendString(dst, x, e.max)
-					}
-					dst = fused(append(dst, ']'), s)
+					dst = fused(e.appendStrings(keyed(dst, s), s.field, v, st), s)
 				} else {
 					e.moveIP(s.field, v[bad], st)
 				}
@@ -442,6 +428,13 @@ func (e *Encoder) moveIP(f *field, bad string, st *state) {
 	st.errs = append(st.errs, fmt.Sprintf("%s (%s): %.64q is not an IP address; the field is %s", f.ecsPath, f.goName, bad, where))
 }
 
+// A line's notes are bounded: a map of a million colliding keys must not
+// make a line of a million notes.
+const (
+	maxNotes     = 32
+	maxNoteBytes = 1024
+)
+
 // appendEncodeErrors writes Pipelog.encode_errors, when there are any.
 func (e *Encoder) appendEncodeErrors(dst []byte, s *step, st *state) []byte {
 	if len(st.errs) == 0 {
@@ -452,7 +445,11 @@ func (e *Encoder) appendEncodeErrors(dst []byte, s *step, st *state) []byte {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendString(dst, m, e.max)
+		if i == maxNotes {
+			dst = appendString(dst, fmt.Sprintf("… and %d more", len(st.errs)-maxNotes), 0)
+			break
+		}
+		dst = appendString(dst, m, min(e.max, maxNoteBytes))
 	}
 	return fused(append(dst, ']'), s)
 }

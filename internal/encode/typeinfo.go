@@ -193,6 +193,12 @@ func buildTypeInfo(t reflect.Type, e *typeInfo) *typeInfo {
 	walk(t, 0, "")
 	ti.slotIPFields(keys)
 	for i := range ti.ecs {
+		ti.ecs[i].setPath(ti.ecs[i].ecsPath)
+	}
+	for i := range ti.custom {
+		ti.custom[i].setPath(pipelogRoot + "." + ti.rootKey + "." + ti.custom[i].key)
+	}
+	for i := range ti.ecs {
 		ti.needsBox = ti.needsBox || needsPointer(&ti.ecs[i])
 	}
 	for i := range ti.custom {
