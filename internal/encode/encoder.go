@@ -144,7 +144,7 @@ type Encoder struct {
 	line   int // MaxLineBytes, or 0 for no bound
 	cutMu  sync.Mutex
 	cutEnc atomic.Pointer[Encoder] // the same config with shorter strings, for a line over the bound
-	root   *node // the library's tree, shared by every event type
+	root   *node                   // the library's tree, shared by every event type
 	dyn    dynamicPlans
 	second atomic.Pointer[secondCache] // the last @timestamp second, formatted
 
