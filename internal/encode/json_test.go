@@ -2,6 +2,9 @@ package encode
 
 import (
 	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -104,4 +107,47 @@ func TestCutPoint(t *testing.T) {
 			}
 		}
 	}
+}
+
+// appendShortDecimal writes exactly what strconv writes, or declines.
+func TestShortDecimalMatchesStrconv(t *testing.T) {
+	check := func(f float64) {
+		got, ok := appendShortDecimal(nil, f)
+		if !ok {
+			return
+		}
+		if want := strconv.AppendFloat(nil, f, 'f', -1, 64); string(got) != string(want) {
+			t.Fatalf("%v: got %s, want %s", f, got, want)
+		}
+	}
+	for _, f := range []float64{129.95, 0.1, 0.2, 0.3, 1e-6, 123456789012345, 99999999999999.99, 1.5, -2.25, 3, 1e14 + 0.5,
+		0.000001, 1.0000001, 2.675, 1e15 - 1, 4503599627370497, 0.1 + 0.2} {
+		check(f)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 2_000_000 {
+		switch r.IntN(3) {
+		case 0:
+			check(math.Float64frombits(r.Uint64()))
+		case 1: // a few decimals, as logs carry
+			check(float64(r.Int64N(1e12)) / pow10[r.IntN(9)])
+		case 2:
+			check(r.Float64() * math.Pow(10, float64(r.IntN(20)-6)))
+		}
+	}
+	if _, ok := appendShortDecimal(nil, 129.95); !ok {
+		t.Error("129.95 not taken by the fast path")
+	}
+}
+
+func FuzzShortDecimal(f *testing.F) {
+	f.Add(129.95)
+	f.Add(0.1)
+	f.Fuzz(func(t *testing.T, x float64) {
+		if got, ok := appendShortDecimal(nil, x); ok {
+			if want := strconv.AppendFloat(nil, x, 'f', -1, 64); string(got) != string(want) {
+				t.Fatalf("%v: got %s, want %s", x, got, want)
+			}
+		}
+	})
 }
