@@ -58,8 +58,8 @@ type floorConfig struct {
 	Sink                                    *sink.Writer
 }
 
-// floorMaxString is pipelog's default Config.MaxStringBytes (1 MiB).
-const floorMaxString = 1 << 20
+// floorMaxString is pipelog's default Config.MaxStringBytes.
+const floorMaxString = pipelog.DefaultMaxStringBytes
 
 func newFloor(cfg floorConfig) *floorLogger {
 	if cfg.Hostname == "" {
