@@ -13,6 +13,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/pipelog/pipelog"
+
 	logctx "github.com/pipelog/pipelog/context"
 	"github.com/pipelog/pipelog/event"
 	"github.com/pipelog/pipelog/sink"
