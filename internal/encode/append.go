@@ -36,8 +36,9 @@ type state struct {
 	box    unsafe.Pointer
 	labels labelWriter
 	errs   []string
-	moved  uint64 // ip fields whose value was not an address, by slot (see moveIP)
-	limit  int    // > 0: values stop growing the line past this length (see MaxLineBytes)
+	moved  uint64   // ip fields whose value was not an address, by slot (see moveIP)
+	limit  int      // > 0: values stop growing the line past this length (see MaxLineBytes)
+	ei     *errInfo // the line's error's type, once looked up
 }
 
 // over reports whether dst has grown past the line's bound: arrays and

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/pipelog/pipelog/event"
 )
@@ -24,6 +26,9 @@ const maxErrorDepth = 64
 func (e *Encoder) errorMessage(err error, st *state) string { return e.errorMessageAt(err, st, 0) }
 
 func (e *Encoder) errorMessageAt(err error, st *state, depth int) string {
+	if errInfoOf(err).safe {
+		return err.Error() // the standard library's: a stored string
+	}
 	s, r := callError(err)
 	if r == nil {
 		return s
@@ -105,10 +110,11 @@ func callStackTrace(st event.StackTracer) (s string) {
 // For errors.Join the first joined error is followed.
 func errorTypeName(err error) string {
 	for depth := 0; err != nil && depth < maxErrorDepth; depth++ {
-		t := reflect.TypeOf(err)
-		if !isStdWrapper(t) {
-			return t.String()
+		ei := errInfoOf(err)
+		if !ei.std {
+			return ei.name
 		}
+		t := ei.t
 		switch u := err.(type) {
 		case interface{ Unwrap() []error }:
 			errs := unwrapMany(u)
@@ -163,6 +169,9 @@ func findStack(err error, depth int) string {
 func findStackIn(err error, depth int, budget *int) string {
 	for ; err != nil && depth < maxErrorDepth && *budget > 0; depth++ {
 		*budget--
+		if ei := errInfoOf(err); !ei.stack && !ei.unwraps {
+			return "" // the common case: a plain error, nothing to look for
+		}
 		if st, ok := err.(event.StackTracer); ok {
 			if s := callStackTrace(st); s != "" || !isNilPointer(err) {
 				return s
@@ -184,4 +193,58 @@ func findStackIn(err error, depth int, budget *int) string {
 		}
 	}
 	return ""
+}
+
+// errInfo is what the encoder knows of an error type, found once per type:
+// its name for error.type, and which of the walks above it needs.
+type errInfo struct {
+	t       reflect.Type
+	name    string
+	std     bool // a standard wrapper error.type looks past
+	safe    bool // Error returns a stored string: no guard needed
+	stack   bool // implements event.StackTracer
+	unwraps bool // has Unwrap() error or Unwrap() []error
+}
+
+// errInfos holds every errInfo made; recentErrs, in front of it, the last
+// few error types met, found by comparing type values (no hashing): a
+// program logs few error types, and those over and over.
+var (
+	errInfos   sync.Map // reflect.Type → *errInfo
+	recentErrs [4]atomic.Pointer[errInfo]
+	recentNext atomic.Uint32
+)
+
+var (
+	stackTracerType = reflect.TypeFor[event.StackTracer]()
+	unwrapOneType   = reflect.TypeFor[interface{ Unwrap() error }]()
+	unwrapManyType  = reflect.TypeFor[interface{ Unwrap() []error }]()
+	plainErrorType  = reflect.TypeOf(errors.New("x"))
+)
+
+func errInfoOf(err error) *errInfo {
+	t := reflect.TypeOf(err)
+	for i := range recentErrs {
+		if ei := recentErrs[i].Load(); ei != nil && ei.t == t {
+			return ei
+		}
+	}
+	return slowErrInfo(t)
+}
+
+func slowErrInfo(t reflect.Type) *errInfo {
+	if v, ok := errInfos.Load(t); ok {
+		ei := v.(*errInfo)
+		recentErrs[recentNext.Add(1)%uint32(len(recentErrs))].Store(ei)
+		return ei
+	}
+	ei := &errInfo{t: t, name: t.String(), std: isStdWrapper(t),
+		safe:    t == plainErrorType || t == wrapErrorType || t == wrapErrorsType,
+		stack:   t.Implements(stackTracerType),
+		unwraps: t.Implements(unwrapOneType) || t.Implements(unwrapManyType)}
+	if v, loaded := errInfos.LoadOrStore(t, ei); loaded {
+		ei = v.(*errInfo)
+	}
+	recentErrs[recentNext.Add(1)%uint32(len(recentErrs))].Store(ei)
+	return ei
 }

@@ -269,17 +269,9 @@ func (e *Encoder) run(dst []byte, prog []step, in *input, st *state) []byte {
 			}
 		case cLabels:
 			dst = fused(e.appendLabels(dst, s, in, st), s)
-		case cErrMessage:
-			if r.Base.Err != nil {
-				dst = e.leafString(dst, s, e.safeError(r.Base.Err, st))
-			}
-		case cErrType:
-			if r.Base.Err != nil {
-				dst = e.leafString(dst, s, errorTypeName(r.Base.Err))
-			}
-		case cErrStack:
-			if r.Base.Err != nil {
-				dst = e.leafString(dst, s, stackTrace(r.Base.Err))
+		case cErrMessage, cErrType, cErrStack:
+			if err := r.Base.Err; err != nil {
+				dst = e.appendErrorLeaf(dst, s, err, st)
 			}
 		case cDynamic:
 			dst = fused(append(keyed(dst, s), in.dyn.fields[s.index].Value...), s)
@@ -395,6 +387,33 @@ func (e *Encoder) run(dst []byte, prog []step, in *input, st *state) []byte {
 				dst = fused(dst, s)
 			}
 		}
+	}
+	return dst
+}
+
+// appendErrorLeaf writes error.message, error.type or error.stack_trace
+// (s.code says which) of err. What the encoder knows of err's type is
+// looked up once per line (state.ei).
+func (e *Encoder) appendErrorLeaf(dst []byte, s *step, err error, st *state) []byte {
+	ei := st.ei
+	if ei == nil {
+		ei = errInfoOf(err)
+		st.ei = ei
+	}
+	switch s.code {
+	case cErrMessage:
+		if ei.safe {
+			return e.leafString(dst, s, err.Error())
+		}
+		return e.leafString(dst, s, e.errorMessage(err, st))
+	case cErrType:
+		if ei.std {
+			return e.leafString(dst, s, errorTypeName(err))
+		}
+		return e.leafString(dst, s, ei.name)
+	}
+	if ei.stack || ei.unwraps {
+		return e.leafString(dst, s, stackTrace(err))
 	}
 	return dst
 }
