@@ -20,6 +20,7 @@ import (
 	"github.com/pipelog/pipelog"
 	"github.com/pipelog/pipelog/ecs"
 	"github.com/pipelog/pipelog/event"
+	"github.com/pipelog/pipelog/internal/memsink"
 	"github.com/pipelog/pipelog/internal/testlog"
 	"github.com/pipelog/pipelog/sink"
 )
@@ -442,4 +443,21 @@ func TestFixedFieldUnitsAndAddresses(t *testing.T) {
 	require.NotEmpty(t, errs())
 	assert.Contains(t, fmt.Sprint(errs()), "client.ip")
 	assert.Contains(t, fmt.Sprint(errs()), "http.request.bytes")
+}
+
+// A sink that panics does not keep the line from the sinks after it.
+func TestPanickingSinkThenHealthySink(t *testing.T) {
+	mem := &memsink.Sink{}
+	var reported []error
+	log, err := pipelog.New(pipelog.Config{Service: "s", Sinks: []sink.Sink{panicSink{}, panicSink{}, mem},
+		OnError: func(err error) { reported = append(reported, err) }})
+	require.NoError(t, err)
+	for range 3 {
+		require.NotPanics(t, func() { pipelog.Emit(context.Background(), log, QueryFailed{Base: event.Info("x")}) })
+	}
+	assert.Len(t, mem.Lines(), 3)
+	st := log.Stats()
+	assert.Equal(t, uint64(3), st.Written)
+	assert.Equal(t, uint64(6), st.SinkErrors)
+	assert.Len(t, reported, 6)
 }
