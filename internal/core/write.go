@@ -18,9 +18,10 @@ import (
 // a sink lives on the heap already and costs nothing to pass through an
 // interface.
 type Line struct {
-	Buf []byte
-	id  [32]byte
-	ent sink.Entry
+	Buf    []byte
+	id     [32]byte
+	ent    sink.Entry
+	labels []event.Label // the enrichers' scratch (enrich.go)
 }
 
 var lines = sync.Pool{New: func() any { return &Line{Buf: make([]byte, 0, 2048)} }}
@@ -50,9 +51,16 @@ func PutLine(ln *Line) {
 // encode.AppendEvent for p and box). skip is the number of frames between
 // the caller of interest and EmitEvent's caller, for log.origin.
 func (c *Core) EmitEvent(ctx context.Context, fx *encode.Fixed, ti *encode.Type, level event.Level, p, box unsafe.Pointer, skip int) {
+	t := c.now()
+	if c.sampler != nil && !c.sampler.keep(c, ti, level, t) {
+		return
+	}
 	ln := c.GetLine()
-	rec := encode.Record{Time: c.now(), EventID: ln.ID()}
+	rec := encode.Record{Time: t, EventID: ln.ID()}
 	c.Gather(ctx, &rec)
+	if c.enrich != nil {
+		c.enrichLabels(ctx, ln, &rec)
+	}
 	if c.Caller {
 		rec.Caller = CallerAt(skip + 1)
 	}
