@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/pipelog/pipelog"
 	"github.com/pipelog/pipelog/event"
@@ -79,4 +80,65 @@ func ExampleLogger_LevelHandler() {
 	// PUT 200 {"level":"debug"}
 	// PUT 400 {"error":"event: unknown level \"verbose\""}
 	// debug
+}
+
+// customerKey is an application's own context key.
+type customerKey struct{}
+
+// An enricher puts what the application keeps in its contexts on every
+// line, as labels.
+func ExampleEnricher() {
+	customer := func(ctx context.Context, labels []event.Label) []event.Label {
+		if c, ok := ctx.Value(customerKey{}).(string); ok {
+			labels = append(labels, event.Label{Key: "customer", Value: c})
+		}
+		return labels
+	}
+	log, err := pipelog.New(pipelog.Config{Service: "orders-etl", Hostname: "worker-1", Now: exampleNow,
+		Enrichers: []pipelog.Enricher{customer},
+		Sinks:     []sink.Sink{sink.NewWriter(stable{W: os.Stdout}, sink.WriterConfig{})}})
+	if err != nil {
+		panic(err)
+	}
+	defer log.Close(context.Background())
+
+	ctx := context.WithValue(context.Background(), customerKey{}, "cust-42")
+	pipelog.Emit(ctx, log, PaymentDeclined{Base: event.Warn("payment declined"), Tenant: "acme"})
+	// Output:
+	// {"@timestamp":"2026-11-26T10:00:00.000000Z","log.level":"warn","message":"payment declined","ecs.version":"9.4.0","service":{"name":"orders-etl"},"event":{"action":"PaymentDeclined","kind":"event","dataset":"orders-etl"},"host":{"hostname":"worker-1"},"labels":{"customer":"cust-42"},"Pipelog":{"PaymentDeclined":{"Tenant":"acme","Items":0}}}
+}
+
+// Sampling a flood: the first two events of the type are written, the
+// rest counted, and the count is written when the interval ends (here: at
+// Close).
+func ExampleSampling() {
+	log, err := pipelog.New(pipelog.Config{Service: "orders-etl", Hostname: "worker-1", Now: exampleNow,
+		Sampling: &pipelog.Sampling{First: 2, Thereafter: -1},
+		Sinks:    []sink.Sink{sink.NewConsole(os.Stdout, sink.ConsoleConfig{Color: sink.ColorNever, TimeFormat: "15:04"})}})
+	if err != nil {
+		panic(err)
+	}
+	for row := range 1000 {
+		pipelog.Emit(context.Background(), log, PaymentDeclined{Base: event.Warn("payment declined"), Items: row})
+	}
+	log.Close(context.Background())
+	fmt.Println("sampled:", log.Stats().Sampled)
+	// Output:
+	// 10:00 WARN  PaymentDeclined payment declined Tenant="" Items=0
+	// 10:00 WARN  PaymentDeclined payment declined Tenant="" Items=1
+	// 10:00 WARN  EventsSampled sampling dropped 998 PaymentDeclined events event=PaymentDeclined level=warn dropped=998
+	// sampled: 998
+}
+
+// A Logger that reports on itself: every StatsInterval, and once at Close.
+func ExampleConfig_statsInterval() {
+	log, err := pipelog.New(pipelog.Config{Service: "orders-etl", Hostname: "worker-1", Now: exampleNow,
+		StatsInterval: time.Minute,
+		Sinks:         []sink.Sink{sink.NewWriter(stable{W: os.Stdout}, sink.WriterConfig{})}})
+	if err != nil {
+		panic(err)
+	}
+	log.Close(context.Background())
+	// Output:
+	// {"@timestamp":"2026-11-26T10:00:00.000000Z","log.level":"info","message":"pipelog stats","ecs.version":"9.4.0","service":{"name":"orders-etl"},"event":{"action":"LoggerStats","kind":"metric","dataset":"orders-etl"},"host":{"hostname":"worker-1"},"Pipelog":{"LoggerStats":{"written":0,"failed":0,"dropped":0,"sink_errors":0,"errors":0,"sampled":0,"enricher_panics":0,"sink_dropped":0,"sink_dead_lettered":0,"sink_undelivered":0}}}
 }

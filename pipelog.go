@@ -234,16 +234,16 @@ func (l *Logger) Close(ctx context.Context) error {
 }
 
 // Stats are a Logger's counters since New, shared with the loggers derived
-// from it.
+// from it. The JSON names are those of pipelogexpvar and event.LoggerStats.
 type Stats struct {
-	Written    uint64 // events at least one sink took
-	Failed     uint64 // events every sink refused (each refusal is also a SinkError)
-	Dropped    uint64 // events emitted after Close
-	SinkErrors uint64 // failed or panicking sink writes
-	Errors     uint64 // everything reported to OnError
+	Written    uint64 `json:"written"`     // events at least one sink took
+	Failed     uint64 `json:"failed"`      // events every sink refused (each refusal is also a SinkError)
+	Dropped    uint64 `json:"dropped"`     // events emitted after Close
+	SinkErrors uint64 `json:"sink_errors"` // failed or panicking sink writes
+	Errors     uint64 `json:"errors"`      // everything reported to OnError
 
-	Sampled        uint64 // events dropped by sampling (Config.Sampling)
-	EnricherPanics uint64 // enricher calls that panicked (Config.Enrichers)
+	Sampled        uint64 `json:"sampled"`         // events dropped by sampling (Config.Sampling)
+	EnricherPanics uint64 `json:"enricher_panics"` // enricher calls that panicked (Config.Enrichers)
 }
 
 // Stats returns the Logger's counters; all zero for a nil Logger.
