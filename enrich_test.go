@@ -8,12 +8,14 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/zap"
 
 	"github.com/pipelog/pipelog"
 	logctx "github.com/pipelog/pipelog/context"
 	"github.com/pipelog/pipelog/event"
 	"github.com/pipelog/pipelog/internal/testlog"
 	"github.com/pipelog/pipelog/pipelogslog"
+	"github.com/pipelog/pipelog/pipelogzap"
 )
 
 // tenantKey is an application's own context key, read by an enricher.
@@ -104,4 +106,15 @@ func TestEnrichersSlog(t *testing.T) {
 	require.Len(t, lines, 1)
 	testlog.WantAt(t, lines[0], "labels.tenant", "acme")
 	assert.True(t, strings.Contains(string(mem.Bytes()), `"Attrs":{"k":"v"}`), "%s", mem.Bytes())
+}
+
+// TestEnrichersZap: so are the zap adapter's, from pipelogzap.Context.
+func TestEnrichersZap(t *testing.T) {
+	log, mem, _ := testlog.Logger(t, pipelog.Config{Enrichers: []pipelog.Enricher{tenantEnricher}})
+	zl := zap.New(pipelogzap.NewCore(log))
+	zl.Info("hello", pipelogzap.Context(withTenant(context.Background(), "acme")))
+	require.NoError(t, log.Close(context.Background()))
+	lines := testlog.Lines(t, mem)
+	require.Len(t, lines, 1)
+	testlog.WantAt(t, lines[0], "labels.tenant", "acme")
 }

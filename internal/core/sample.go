@@ -56,7 +56,8 @@ type sampleSlot struct {
 	n     atomic.Uint64 // events seen in that interval
 	// dropped counts by interval parity, so that the summary of interval
 	// t (which swaps dropped[t&1] to zero) does not take the drops of t+1
-	// that concurrent Emits already count.
+	// that concurrent Emits already count. (After a gap of an even number
+	// of intervals it may: the drop is then summarised early, never lost.)
 	dropped [2]atomic.Uint64
 	_       [56]byte // 128 bytes a slot: Emits of two types do not share a cache line (TestSampleSlotSize)
 }
@@ -87,7 +88,9 @@ func (c *Core) SetSampling(cfg SamplingConfig) {
 // back until the next event of a quiet Logger.
 func (s *sampler) ticker(c *Core) {
 	defer s.done.Done()
-	t := time.NewTicker(time.Duration(s.interval))
+	// Not faster than every 10 ms, however short the interval: Emits end
+	// intervals on their own, this only catches the quiet ones.
+	t := time.NewTicker(max(time.Duration(s.interval), 10*time.Millisecond))
 	defer t.Stop()
 	for {
 		select {
