@@ -15,6 +15,9 @@ type Stats struct {
 	Dropped    uint64 // events emitted after Close
 	SinkErrors uint64 // failed or panicking sink writes
 	Errors     uint64 // everything reported to OnError
+
+	Sampled        uint64 // events dropped by sampling
+	EnricherPanics uint64 // enricher calls that panicked
 }
 
 type counters struct {
@@ -25,7 +28,8 @@ type counters struct {
 func (c *Core) Stats() Stats {
 	s := &c.stats
 	return Stats{Written: s.written.Load(), Failed: s.failed.Load(), Dropped: s.dropped.Load(),
-		SinkErrors: s.sinkErrors.Load(), Errors: s.errors.Load()}
+		SinkErrors: s.sinkErrors.Load(), Errors: s.errors.Load(),
+		Sampled: c.sampler.sampledTotal(), EnricherPanics: c.extra.enricherPanics.Load()}
 }
 
 // Fail counts err and hands it to OnError, or to the rate-limited standard

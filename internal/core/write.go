@@ -18,11 +18,12 @@ import (
 // a sink lives on the heap already and costs nothing to pass through an
 // interface.
 type Line struct {
-	Buf   []byte
-	id    [32]byte
-	ent   sink.Entry
-	stage int  // what is being done with the line (see EmitEvent)
-	took  bool // a sink took it
+	Buf    []byte
+	id     [32]byte
+	ent    sink.Entry
+	labels []event.Label // the enrichers' scratch (enrich.go)
+	stage  int           // what is being done with the line (see EmitEvent)
+	took   bool          // a sink took it
 }
 
 var lines = sync.Pool{New: func() any { return &Line{Buf: make([]byte, 0, 2048)} }}
@@ -61,11 +62,18 @@ func PutLine(ln *Line) {
 // guard for all of it: a defer per line costs tens of instructions, so
 // there is one, not one per sink.
 func (c *Core) EmitEvent(ctx context.Context, fx *encode.Fixed, ti *encode.Type, level event.Level, p, box unsafe.Pointer, skip int) {
+	t := c.now()
+	if c.sampler != nil && !c.sampler.keep(c, ti, level, t) {
+		return
+	}
 	ln := c.GetLine()
-	rec := encode.Record{Time: c.now(), EventID: ln.ID()}
+	rec := encode.Record{Time: t, EventID: ln.ID()}
 	ln.stage = stageEncode
 	defer c.finish(ln, &rec, level, ti, p)
 	c.Gather(ctx, &rec)
+	if c.enrich != nil {
+		c.enrichLabels(ctx, ln, &rec)
+	}
 	if c.Caller {
 		rec.Caller = CallerAt(skip + 1)
 	}
