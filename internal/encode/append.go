@@ -171,7 +171,7 @@ func (e *Encoder) appendLabels(dst []byte, n *step, in *input, st *state) []byte
 		for i := range in.plan.labels {
 			f := &in.plan.labels[i]
 			s, ok := e.stringOf(f, unsafe.Add(in.p, f.offset), offsetOf(st.box, f.offset), st)
-			if ok {
+			if ok && s != "" { // an empty label says nothing, as an empty ECS string
 				dst = lw.add(dst, f.ecsPath[len("labels."):], s, e.max)
 			}
 		}

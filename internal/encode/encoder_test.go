@@ -477,3 +477,21 @@ func TestAllocAppend(t *testing.T) {
 		t.Errorf("AppendDynamic: %v allocs per line", n)
 	}
 }
+
+// A label key that needs sanitising ('.', '*', '\') costs no allocation
+// either: it is sanitised as it is written.
+func TestAllocDirtyLabelKeys(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under -race; make test runs this test without it")
+	}
+	e := newEncoder(t, encode.Config{})
+	buf := make([]byte, 0, 4096)
+	rec := &encode.Record{Time: fixedTime, Base: event.Info("m"), Correlation: encode.Correlation{
+		Labels: []encode.Label{{Key: "tenant.id", Value: "acme"}, {Key: "job*step", Value: "2"}, {Key: "tenant_id", Value: "dup"}}}}
+	ev := Texts{Base: event.Info("m"), Path: "/x"}
+	if n := testing.AllocsPerRun(100, func() { buf, _ = appendEvent(e, nil, buf[:0], rec, ev) }); n != 0 {
+		t.Errorf("AppendEvent: %v allocs per line", n)
+	}
+	m, _ := encodeLine(t, e, *rec, ev)
+	assert.Equal(t, map[string]any{"tenant_id": "acme", "job_step": "2"}, m["labels"])
+}

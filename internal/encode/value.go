@@ -452,18 +452,12 @@ func (w *walker) object(dst []byte, ms []member, depth int) []byte {
 		if len(dst) > start {
 			dst = append(dst, ',')
 		}
-		dst = appendKeyValue(dst, m.key)
+		dst = appendKey(dst, m.key)
 		n := w.push(m.key)
 		dst = w.value(dst, m.v, depth+1)
 		w.pop(n)
 	}
 	return append(dst, '}')
-}
-
-// appendKeyValue writes `"key":`.
-func appendKeyValue(dst []byte, key string) []byte {
-	dst = appendString(dst, key, 0)
-	return append(dst, ':')
 }
 
 // simpleMembers reports whether every key is one plain segment (no dot, no
@@ -600,7 +594,7 @@ func (w *walker) tree(dst []byte, n *vnode, depth int) []byte {
 		if len(dst) > start {
 			dst = append(dst, ',')
 		}
-		dst = appendKeyValue(dst, k.name)
+		dst = appendKey(dst, k.name)
 		m := w.push(k.name)
 		if k.obj {
 			dst = w.tree(dst, k, depth+1)
