@@ -1,3 +1,6 @@
+// The middleware's tests, in one file of about 550 lines: most of it is the
+// table of hostile and malformed headers, which reads best whole.
+
 package logctx
 
 import (

@@ -5,6 +5,11 @@
 // ecs_flat.yml (ECS field types), ecs-logging-spec.json (field order,
 // required and top-level fields, label-key sanitisation) and
 // composable/template.json (ECS version).
+//
+// This file is long (about 680 lines) on purpose: it is one checker, one
+// pass over a decoded line with the rule it enforces next to each check, so
+// that it can be read against the spec from top to bottom; split, the
+// rules would hide behind the plumbing between files.
 package conformance
 
 import (
