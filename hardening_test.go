@@ -461,3 +461,20 @@ func TestPanickingSinkThenHealthySink(t *testing.T) {
 	assert.Equal(t, uint64(6), st.SinkErrors)
 	assert.Len(t, reported, 6)
 }
+
+type downSink struct{}
+
+func (downSink) Write([]byte) error            { return errors.New("down") }
+func (downSink) Flush(context.Context) error { return nil }
+func (downSink) Close(context.Context) error { return nil }
+
+// An event every sink refused is Failed, not Written (item 16; Written was 1
+// on the code before the redesign).
+func TestRefusedEventIsNotWritten(t *testing.T) {
+	log, err := pipelog.New(pipelog.Config{Service: "s", Sinks: []sink.Sink{downSink{}}, OnError: func(error) {}})
+	require.NoError(t, err)
+	pipelog.Emit(context.Background(), log, QueryFailed{Base: event.Info("x")})
+	st := log.Stats()
+	assert.Equal(t, uint64(0), st.Written)
+	assert.Equal(t, uint64(1), st.Failed)
+}
