@@ -59,8 +59,8 @@ type AllKinds struct {
 	MStruct map[string]Inner `mapping:"object"`
 	None    Inner            `mapping:"none"`
 	IP      net.IP
-	Dotted  string `json:"a.b"`
-	URL     string `ecs:"url.path"`
+	Dotted  string        `json:"a.b"`
+	URL     string        `ecs:"url.path"`
 	Dur     time.Duration `ecs:"event.duration"`
 	Tenant  string        `ecs:"labels.tenant"`
 }
@@ -213,7 +213,6 @@ type Started struct {
 	event.Base
 	N string `json:"n"`
 }
-
 
 func TestDefaultTypes(t *testing.T) {
 	type Registered struct {
