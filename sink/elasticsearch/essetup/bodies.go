@@ -129,7 +129,7 @@ type Request struct {
 	Reason string
 }
 
-func (r Request) String() string { return r.Method + " " + strings.TrimPrefix(r.Path, "/") }
+func (r Request) String() string { return r.Method + " " + show(r.Path) }
 
 // Version is an Elasticsearch version.
 type Version struct {

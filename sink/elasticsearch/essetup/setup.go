@@ -105,7 +105,7 @@ type ResponseError struct {
 }
 
 func (e *ResponseError) Error() string {
-	s := fmt.Sprintf("%s %s: %d %s", e.Method, strings.TrimPrefix(e.Path, "/"), e.Status, http.StatusText(e.Status))
+	s := fmt.Sprintf("%s %s: %d %s", e.Method, show(e.Path), e.Status, http.StatusText(e.Status))
 	if e.Type != "" || e.Reason != "" {
 		s += ": " + strings.TrimPrefix(e.Type+": "+e.Reason, ": ")
 	}
@@ -264,6 +264,14 @@ func (d *desired) notes(st *state, sent []Request) []string {
 	return out
 }
 
+// show is a request path as the errors print it: "_index_template/x", "/".
+func show(path string) string {
+	if p := strings.TrimPrefix(path, "/"); p != "" {
+		return p
+	}
+	return "/"
+}
+
 type client struct {
 	ctx context.Context
 	tr  Transport
@@ -290,12 +298,12 @@ func (c *client) do(method, path string, body []byte, out any) error {
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.tr.Perform(req)
 	if err != nil {
-		return fmt.Errorf("essetup: %s %s: %w", method, strings.TrimPrefix(path, "/"), err)
+		return fmt.Errorf("essetup: %s %s: %w", method, show(path), err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
-		return fmt.Errorf("essetup: %s %s: reading the answer: %w", method, strings.TrimPrefix(path, "/"), err)
+		return fmt.Errorf("essetup: %s %s: reading the answer: %w", method, show(path), err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		re := &ResponseError{Method: method, Path: path, Status: resp.StatusCode}
@@ -312,7 +320,7 @@ func (c *client) do(method, path string, body []byte, out any) error {
 	}
 	if out != nil {
 		if err := json.Unmarshal(raw, out); err != nil {
-			return fmt.Errorf("essetup: %s %s: %w", method, strings.TrimPrefix(path, "/"), err)
+			return fmt.Errorf("essetup: %s %s: %w", method, show(path), err)
 		}
 	}
 	return nil
