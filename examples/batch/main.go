@@ -7,6 +7,7 @@
 //	go run ./examples/batch                        # the embedded testdata/orders.csv, output in a temp dir
 //	go run ./examples/batch -in orders.csv -out ./out
 //	go run ./examples/batch -es-url http://localhost:9200   # or PIPELOG_ES_URL
+//	go run ./examples/batch -setup --print                  # the data stream's templates (setup.go)
 //
 // Every event of a run shares one trace.id: the run ID that pipelog.RunJob
 // mints. The last line on standard output is a one-line summary (not JSON);
@@ -91,6 +92,9 @@ type summary struct {
 // run is main, testable: it parses args, runs the job and returns the exit
 // code. Log lines and the summary go to stdout.
 func run(args []string, stdout io.Writer) int {
+	if len(args) > 0 && (args[0] == "-setup" || args[0] == "--setup") {
+		return runSetup(args[1:], stdout, os.Stderr)
+	}
 	fs := flag.NewFlagSet("batch", flag.ContinueOnError)
 	var o options
 	fs.StringVar(&o.in, "in", "", "input CSV `file` (default: the embedded testdata/orders.csv)")
@@ -127,7 +131,7 @@ func run(args []string, stdout io.Writer) int {
 	if o.esURL != "" {
 		es, err := elasticsearch.New(elasticsearch.Config{
 			Addresses:      []string{o.esURL},
-			Dataset:        "orders_etl",
+			Dataset:        dataset,
 			DeadLetterPath: filepath.Join(o.out, "pipelog-batch.deadletter.ndjson"),
 		})
 		if err != nil {
@@ -137,7 +141,8 @@ func run(args []string, stdout io.Writer) int {
 		}
 		sinks = append(sinks, es)
 	}
-	log, err := pipelog.New(pipelog.Config{Service: "orders-etl", Version: "1.0.0", Sinks: sinks})
+	log, err := pipelog.New(pipelog.Config{Service: "orders-etl", Version: "1.0.0", Sinks: sinks,
+		DataStream: &pipelog.DataStream{Dataset: dataset}})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "batch:", err)
 		return 1
