@@ -88,3 +88,21 @@ func TestDataStreamMustMatchTheSink(t *testing.T) {
 	}
 	_ = log.Close(context.Background())
 }
+
+// TestAllocEmitWithDataStream: data_stream.* are fixed fields, encoded
+// once; Emit still allocates nothing.
+func TestAllocEmitWithDataStream(t *testing.T) {
+	testlog.SkipUnderRace(t)
+	log, err := pipelog.New(pipelog.Config{Service: "orders-etl", DataStream: &pipelog.DataStream{},
+		Sinks: []sink.Sink{sink.NewWriter(testlog.Discard{}, sink.WriterConfig{})}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.Close(context.Background())
+	ctx := context.Background()
+	ev := dsEvent{Base: event.Info("x"), N: 3}
+	pipelog.Emit(ctx, log, ev)
+	if n := testing.AllocsPerRun(200, func() { pipelog.Emit(ctx, log, ev) }); n != 0 {
+		t.Fatalf("%v allocations per Emit", n)
+	}
+}
