@@ -209,6 +209,7 @@ func TestSetupClusterUpgrade(t *testing.T) {
 		"PUT /_data_stream/"+stream+"/_lifecycle",
 		"PUT /"+stream+"/_settings",
 		"POST /"+stream+"/_rollover?lazy=true")...)
+	golden(t, "upgrade-8.13-to-9.1.golden", renderCalls(es.Writes()[n:]))
 	info, _ := es.DataStream(stream)
 	if fmt.Sprint(info.Lifecycle) != "map[data_retention:30d]" || info.ManagedBy[0] != "Data stream lifecycle" || !info.LazyPending {
 		t.Fatalf("after the upgrade: %+v", info)
@@ -290,6 +291,7 @@ func TestSetupILMOnOldCluster(t *testing.T) {
 		"PUT /_index_template/pipelog-logs-orders_etl",
 		"PUT /"+stream+"/_settings",
 		"POST /"+stream+"/_rollover")
+	golden(t, "existing-stream-ilm-8.12.golden", renderCalls(es.Writes()))
 	info, _ := es.DataStream(stream)
 	if info.Indices != 2 || info.Template != "pipelog-logs-orders_etl" || !slices.Equal(info.Policies, []string{"pipelog-logs-orders_etl", "pipelog-logs-orders_etl"}) {
 		t.Fatalf("%+v", info)
@@ -342,6 +344,19 @@ func TestSetupServerless(t *testing.T) {
 	if _, err := essetup.Setup(context.Background(), tr, ilm); err == nil || !strings.Contains(err.Error(), "no ILM") {
 		t.Fatalf("%v", err)
 	}
+}
+
+// renderCalls is the golden form of the writes a fake received.
+func renderCalls(calls []esfake.Call) []byte {
+	var b strings.Builder
+	for _, c := range calls {
+		fmt.Fprintf(&b, "%s %s\n", c.Method, strings.TrimPrefix(c.Path, "/"))
+		if len(c.Body) > 0 {
+			fmt.Fprintf(&b, "%s\n", c.Body)
+		}
+		b.WriteString("\n")
+	}
+	return []byte(b.String())
 }
 
 func putRaw(tr essetup.Transport, path, body string) error {
