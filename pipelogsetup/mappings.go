@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -23,6 +24,7 @@ func (p Program) Mappings(args []string, stdout, stderr io.Writer) int {
 	limit := fs.Int("total-fields-limit", esmapping.DefaultTotalFieldsLimit, "index.mapping.total_fields.limit to count against")
 	strict := fs.Bool("strict", false, "exit 1 on warnings too")
 	attrs := fs.String("attrs", esmapping.AttrsFlattened, "mapping of Pipelog.Attrs (slog/zap attributes): flattened or dynamic")
+	lines := fs.String("lines", "", "also check the NDJSON lines of this `file` (a file sink's output) against the mapping")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -70,7 +72,41 @@ func (p Program) Mappings(args []string, stdout, stderr io.Writer) int {
 	for _, pr := range probs {
 		fmt.Fprintf(stdout, "  %s\n", pr)
 	}
-	return exitFor(probs, *strict)
+	code := exitFor(probs, *strict)
+	if *lines != "" {
+		if c := checkLines(m, *lines, stdout, stderr); c > code {
+			code = c
+		}
+	}
+	return code
+}
+
+// checkLines checks a file of lines against m: values the installed
+// mapping would not take, and fields left to ecs@mappings.
+func checkLines(m *esmapping.Mappings, path string, stdout, stderr io.Writer) int {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		fmt.Fprintln(stderr, "pipelog mappings:", err)
+		return 2
+	}
+	mis, err := m.CheckLines(raw, false)
+	if err != nil {
+		fmt.Fprintf(stderr, "pipelog mappings: %s: %v\n", path, err)
+		return 1
+	}
+	seen := map[string]bool{}
+	fmt.Fprintf(stdout, "\n%s:\n", path)
+	for _, x := range mis {
+		if key := x.Path + x.Msg; !seen[key] {
+			seen[key] = true
+			fmt.Fprintf(stdout, "  %s\n", x)
+		}
+	}
+	if len(mis) == 0 {
+		fmt.Fprintln(stdout, "  every value fits the mapping")
+		return 0
+	}
+	return 1
 }
 
 func exitFor(probs []esmapping.Problem, strict bool) int {

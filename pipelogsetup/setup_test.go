@@ -166,3 +166,21 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(m.Run())
 }
+
+func TestMappingsLines(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.ndjson")
+	os.WriteFile(good, []byte(`{"@timestamp":"2026-01-01T00:00:00Z","log.level":"info","message":"m","ecs.version":"9.4.0","url":{"path":"/x"},"Pipelog":{"OrderConsumed":{"message_id":"a"},"Attrs":{"k":1}}}`+"\n"), 0o600)
+	bad := filepath.Join(dir, "bad.ndjson")
+	os.WriteFile(bad, []byte(`{"@timestamp":"2026-01-01T00:00:00Z","message":"m","http":{"response":{"status_code":"x"}},"Pipelog":{"OrderConsumed":{"message_id":7}}}`+"\n"), 0o600)
+	var out, errb bytes.Buffer
+	if code := program.Mappings([]string{"--lines", good}, &out, &errb); code != 0 || !strings.Contains(out.String(), "every value fits") {
+		t.Errorf("good lines: exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	out.Reset()
+	code := program.Mappings([]string{"--lines", bad}, &out, &errb)
+	if code != 1 || !strings.Contains(out.String(), "Pipelog.OrderConsumed.message_id = 7: a keyword field takes strings") ||
+		!strings.Contains(out.String(), "http.response.status_code") {
+		t.Errorf("bad lines: exit %d\n%s", code, out.String())
+	}
+}

@@ -88,6 +88,9 @@ func (c *checker) value(path string, v any) {
 	obj, isObj := v.(map[string]any)
 	switch d.By {
 	case "ecs@mappings", "default":
+		if em, isECS := ecsMapping(path); isECS && sameType(em.Type(), d.Type) {
+			break // an ECS field ecs@mappings maps as ECS does (an adapter's attribute, say)
+		}
 		c.add(path, v, d, fmt.Sprintf("not in pipelog's mapping: %s decides (%s %s)", d.By, d.Name, d.Type))
 		return
 	case "covered":
@@ -119,6 +122,10 @@ func (c *checker) underMap(path string) bool {
 	}
 	return false
 }
+
+// sameType: ecs@mappings' rule gives the ECS type (its multi-fields
+// aside).
+func sameType(ecs, dynamic string) bool { return ecs == dynamic || ecs == "object" && dynamic == "object" }
 
 var catchAll = map[string]bool{"pipelog_strings": true, "pipelog_longs": true, "pipelog_doubles": true,
 	"pipelog_booleans": true, "pipelog_objects": true}
