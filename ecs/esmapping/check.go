@@ -126,7 +126,7 @@ func (c *checker) underMap(path string) bool {
 // sameType: ecs@mappings' rule gives the ECS type (its multi-fields
 // aside).
 func sameType(ecs, dynamic string) bool {
-	return ecs == dynamic || ecs == "object" && dynamic == "object"
+	return ecs == dynamic
 }
 
 var catchAll = map[string]bool{"pipelog_strings": true, "pipelog_longs": true, "pipelog_doubles": true,
