@@ -50,8 +50,8 @@ type Program struct {
 	Types []reflect.Type
 	// Lifecycle is the default lifecycle (flags override it).
 	Lifecycle essetup.Lifecycle
-	// Connection is the default connection (the environment and flags
-	// override it); a program passes what its sink uses.
+	// Connection is the program's connection, what its sink uses: the
+	// environment fills what it leaves empty, flags override it.
 	Connection elasticsearch.Config
 }
 
