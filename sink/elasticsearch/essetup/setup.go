@@ -211,6 +211,12 @@ func (d *desired) streamRequests(st *state, templatesChanged bool) []Request {
 			out = append(out, Request{Method: "PUT", Path: "/" + ds + "/_settings", Body: b, Privilege: "index:manage",
 				Reason: "backing indices managed by ILM (" + strings.Join(st.ilmIdx, ", ") + ") move to the data stream lifecycle"})
 		}
+	case ModeBuiltIn:
+		if st.dsLife && st.retention != "" {
+			// A retention set before: keep what exists from now on too.
+			out = append(out, Request{Method: "PUT", Path: "/_data_stream/" + ds + "/_lifecycle", Body: []byte("{}"),
+				Privilege: "index:manage_data_stream_lifecycle", Reason: "retention " + st.retention + " → forever"})
+		}
 	case ModeILM:
 		if len(st.policies) != 1 || !st.policies[d.names.ILMPolicy] {
 			b, _ := marshal(map[string]any{"index": map[string]any{"lifecycle": map[string]any{"name": d.names.ILMPolicy, "prefer_ilm": true}}})

@@ -250,6 +250,21 @@ func TestSetupMappingsAndRetentionChange(t *testing.T) {
 	if info, _ := es.DataStream(stream); fmt.Sprint(info.Lifecycle) != "map[data_retention:7d]" {
 		t.Fatalf("%+v", info)
 	}
+
+	// No retention any more: nothing is deleted from now on.
+	n = len(es.Writes())
+	next.Lifecycle.Retention = 0
+	setup(t, tr, next)
+	wantWrites(t, es, append(writes(es)[:n],
+		"PUT /_index_template/pipelog-logs-orders_etl",
+		"PUT /_data_stream/"+stream+"/_lifecycle",
+		"POST /"+stream+"/_rollover?lazy=true")...)
+	if info, _ := es.DataStream(stream); len(info.Lifecycle) != 0 {
+		t.Fatalf("%+v", info)
+	}
+	if res := setup(t, tr, next); len(res.Sent) != 0 {
+		t.Fatalf("sent %v", res.Sent)
+	}
 }
 
 // Events were written before setup: the data stream exists, made from the
