@@ -16,7 +16,7 @@
 //	float32, float64                       double
 //	time.Time                              date (strict_date_optional_time, what the encoder writes)
 //	time.Duration                          long (nanoseconds)
-//	[]byte (inside maps and slices)        binary
+//	[]byte                                 binary (encoding/json writes it in base64)
 //	struct                                 object with its fields
 //	map                                    flattened (one field, whatever its keys); tag
 //	                                       mapping:"object" for an object with typed values
