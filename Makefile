@@ -1,6 +1,8 @@
 # The whole test suite: every module in the repository.
 #
-#   make test   gofmt, go vet, go generate up to date, then
+#   make test   gofmt, go vet, go generate up to date, then (each go test
+#               through internal/testsummary, which shows every skip and
+#               its reason, and every failure)
 #               1. go test -race over every module (integration tests need
 #                  VictoriaLogs, PIPELOG_VICTORIALOGS_URL, and RabbitMQ on
 #                  127.0.0.1:5672; without them they skip with a message,
@@ -12,26 +14,33 @@
 GO ?= go
 MODULES := . examples/streaming benchmarks
 TESTFLAGS ?= -count=1 -timeout 20m
+# Every go test's -json output goes through testsummary, which prints each
+# package's result, failing tests' output and every skip with its reason
+# (plain go test hides skips), and fails when anything did.
+SUMMARY := bin/testsummary
 
 .PHONY: test vet generate-check race alloc checkptr bench run
 
 test: vet generate-check race alloc checkptr
 
-race:
+$(SUMMARY): internal/testsummary/main.go
+	@$(GO) build -o $@ ./internal/testsummary
+
+race: $(SUMMARY)
 	@set -e; for m in $(MODULES); do \
 		echo "== go test -race $$m"; \
-		(cd $$m && $(GO) test -race $(TESTFLAGS) ./...); \
+		(cd $$m && $(GO) test -json -race $(TESTFLAGS) ./...) | $(SUMMARY); \
 	done
 
-alloc:
+alloc: $(SUMMARY)
 	@set -e; for m in $(MODULES); do \
 		echo "== go test -run Alloc $$m (without -race)"; \
-		(cd $$m && $(GO) test $(TESTFLAGS) -run Alloc ./...); \
+		(cd $$m && $(GO) test -json $(TESTFLAGS) -run Alloc ./...) | $(SUMMARY); \
 	done
 
-checkptr:
+checkptr: $(SUMMARY)
 	@echo "== go test -gcflags=all=-d=checkptr ."
-	@$(GO) test $(TESTFLAGS) -gcflags=all=-d=checkptr ./...
+	@$(GO) test -json $(TESTFLAGS) -gcflags=all=-d=checkptr ./... | $(SUMMARY)
 
 vet:
 	@set -e; test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }

@@ -162,3 +162,37 @@ func TestTransportError(t *testing.T) {
 		t.Errorf("event: %v", ev)
 	}
 }
+
+// The correlation ID a response returns is the trace.id its events carry,
+// whatever the request's headers were (issue 11 item 15: with a malformed
+// X-Correlation-ID and no traceparent the two differed).
+func TestMiddlewareCorrelationMatchesTrace(t *testing.T) {
+	for name, headers := range map[string]map[string]string{
+		"none":                     {},
+		"malformed correlation ID": {"X-Correlation-ID": "bad id\twith tab"},
+		"malformed request ID":     {"X-Request-ID": strings.Repeat("r", 10<<10)},
+		"malformed traceparent":    {"traceparent": "00-zz-yy-01", "X-Correlation-ID": "é"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			log, mem := newJobLogger(t)
+			srv := httptest.NewServer(log.Middleware(MiddlewareConfig{})(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})))
+			req, _ := http.NewRequest("GET", srv.URL+"/x", nil)
+			for k, v := range headers {
+				req.Header.Set(k, v)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			srv.Close()
+			lines := decodeLines(t, mem)
+			if len(lines) != 1 {
+				t.Fatalf("%d lines", len(lines))
+			}
+			if got, want := resp.Header.Get("X-Correlation-ID"), lineField(lines[0], "trace.id"); got != want {
+				t.Errorf("response X-Correlation-ID %q, logged trace.id %v", got, want)
+			}
+		})
+	}
+}

@@ -80,16 +80,34 @@ type Config struct {
 	// Fields are written on every line; see With.
 	Fields []Field
 
-	// MaxStringBytes cuts longer strings (0: 1 MiB, < 0: never).
+	// MaxStringBytes cuts longer strings, counted in bytes before escaping,
+	// with a marker saying how much was cut (0: DefaultMaxStringBytes,
+	// < 0: never).
 	MaxStringBytes int
+	// MaxLineBytes bounds a whole line (0: DefaultMaxLineBytes, < 0: never;
+	// at least 4096). A longer line is written again with its strings,
+	// arrays and objects cut; if that is still too long, with only its base
+	// fields. Pipelog.encode_errors says which.
+	MaxLineBytes int
 
 	// OnError receives every sink failure and encoding problem. It must not
 	// emit through the same Logger. Nil: problems are printed to standard
 	// error, at most one line a second.
 	OnError func(error)
 
-	// Now replaces time.Now, for tests.
+	// Now replaces time.Now, for tests (sampling intervals follow it too).
 	Now func() time.Time
+
+	// Enrichers add labels from the context to every line (see Enricher).
+	Enrichers []Enricher
+	// Sampling, when set, samples typed events per type and level (see
+	// Sampling). Nil: every event is written.
+	Sampling *Sampling
+	// StatsInterval, when positive, makes the Logger write its own Stats
+	// and its sinks' summed sink.Losses as an event.LoggerStats line (level
+	// info) that often, from a goroutine that Close stops, and once more at
+	// Close, before the sinks close.
+	StatsInterval time.Duration
 }
 
 // Field is a fixed field for With and Config.Fields. An ECS field name puts
@@ -149,6 +167,7 @@ func New(cfg Config) (*Logger, error) {
 		PID:                os.Getpid(),
 		LoggerName:         cfg.Name,
 		MaxStringBytes:     cfg.MaxStringBytes,
+		MaxLineBytes:       cfg.MaxLineBytes,
 	})
 	c, err := core.New(core.Config{Sinks: sinks, Level: cfg.Level, Caller: cfg.Caller, Thread: cfg.ThreadID,
 		Now: cfg.Now, OnError: cfg.OnError, Encoder: enc})
@@ -159,7 +178,11 @@ func New(cfg Config) (*Logger, error) {
 	if err != nil {
 		err = fmt.Errorf("pipelog: Config.Fields: %w", err)
 	}
-	return &Logger{h: core.Handle{C: c, Fixed: fx}}, err
+	l := &Logger{h: core.Handle{C: c, Fixed: fx}}
+	if aerr := l.around(cfg); aerr != nil {
+		return nil, aerr
+	}
+	return l, err
 }
 
 func encodeFields(fields []Field) []encode.Field {
@@ -228,13 +251,16 @@ func (l *Logger) Close(ctx context.Context) error {
 }
 
 // Stats are a Logger's counters since New, shared with the loggers derived
-// from it.
+// from it. The JSON names are those of pipelogexpvar and event.LoggerStats.
 type Stats struct {
-	Written    uint64 // events at least one sink took
-	Failed     uint64 // events every sink refused (each refusal is also a SinkError)
-	Dropped    uint64 // events emitted after Close
-	SinkErrors uint64 // failed or panicking sink writes
-	Errors     uint64 // everything reported to OnError
+	Written    uint64 `json:"written"`     // events at least one sink took
+	Failed     uint64 `json:"failed"`      // events every sink refused (each refusal is also a SinkError)
+	Dropped    uint64 `json:"dropped"`     // events emitted after Close
+	SinkErrors uint64 `json:"sink_errors"` // failed or panicking sink writes
+	Errors     uint64 `json:"errors"`      // everything reported to OnError
+
+	Sampled        uint64 `json:"sampled"`         // events dropped by sampling (Config.Sampling)
+	EnricherPanics uint64 `json:"enricher_panics"` // enricher calls that panicked (Config.Enrichers)
 }
 
 // Stats returns the Logger's counters; all zero for a nil Logger.
@@ -243,7 +269,8 @@ func (l *Logger) Stats() Stats {
 		return Stats{}
 	}
 	s := l.h.C.Stats()
-	return Stats{Written: s.Written, Failed: s.Failed, Dropped: s.Dropped, SinkErrors: s.SinkErrors, Errors: s.Errors}
+	return Stats{Written: s.Written, Failed: s.Failed, Dropped: s.Dropped, SinkErrors: s.SinkErrors, Errors: s.Errors,
+		Sampled: s.Sampled, EnricherPanics: s.EnricherPanics}
 }
 
 // fail reports err through the Logger's OnError (or standard error).
@@ -252,3 +279,12 @@ func (l *Logger) fail(err error) {
 		l.h.C.Fail(err)
 	}
 }
+
+// The bounds of Config.MaxStringBytes and Config.MaxLineBytes when they
+// are zero: strings of 256 KiB; lines of 1 MiB less 4 KiB, which fit
+// Kafka's default message.max.bytes (1 MiB + 12 bytes) with a record's key
+// and headers, and a tenth of Filebeat's default max_bytes (10 MiB).
+const (
+	DefaultMaxStringBytes = encode.DefaultMaxStringBytes
+	DefaultMaxLineBytes   = encode.DefaultMaxLineBytes
+)

@@ -13,6 +13,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/pipelog/pipelog"
+
 	logctx "github.com/pipelog/pipelog/context"
 	"github.com/pipelog/pipelog/event"
 	"github.com/pipelog/pipelog/internal/dsname"
@@ -59,8 +61,8 @@ type floorConfig struct {
 	Sink                                    *sink.Writer
 }
 
-// floorMaxString is pipelog's default Config.MaxStringBytes (1 MiB).
-const floorMaxString = 1 << 20
+// floorMaxString is pipelog's default Config.MaxStringBytes.
+const floorMaxString = pipelog.DefaultMaxStringBytes
 
 func newFloor(cfg floorConfig) *floorLogger {
 	if cfg.Hostname == "" {

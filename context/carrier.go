@@ -103,8 +103,8 @@ func Inject(ctx context.Context, c Carrier) {
 // traceparent is continued with a new span ID for this hop (its parent-id
 // becomes ParentSpanID), an invalid one starts a fresh trace; a missing
 // correlation ID becomes the trace ID, a malformed one (too long, bad
-// characters, CR/LF, conflicting duplicates) is replaced by a freshly minted
-// ID and never copied. The worker name and labels already in ctx are kept.
+// characters, CR/LF, conflicting duplicates) is replaced by the trace ID too
+// and never copied. The worker name and labels already in ctx are kept.
 func Extract(ctx context.Context, c Carrier) context.Context {
 	ctx = orBackground(ctx)
 	h := &hop{v: stored(ctx)}
@@ -294,7 +294,9 @@ func extract(src source, h *hop) {
 	}
 
 	// X-Correlation-ID, else a valid X-Request-ID, else the trace ID. A
-	// malformed header is replaced by a freshly minted ID.
+	// malformed header is replaced by the trace ID too, so that the ID the
+	// response returns is the trace.id every event of the request carries,
+	// whichever headers came.
 	corRaw, corConflict := src.single(k.correlationID)
 	switch {
 	case corRaw != "" || corConflict:
@@ -302,12 +304,10 @@ func extract(src source, h *hop) {
 			v.CorrelationID = corRaw
 		} else {
 			h.rejected |= rejectedCorrelationID
-			v.CorrelationID = NewCorrelationID()
+			v.CorrelationID = v.TraceID
 		}
 	case v.RequestID != "":
 		v.CorrelationID = v.RequestID
-	case reqPresent:
-		v.CorrelationID = NewCorrelationID()
 	default:
 		v.CorrelationID = v.TraceID
 	}

@@ -87,8 +87,9 @@ const MaxUserAgentLen = 1024
 //     correlation ID; a valid X-Request-ID is also the request ID
 //     (http.request.id). An ID is valid when it has 1–128 characters from
 //     [A-Za-z0-9._:-]; a malformed or hostile one (CR/LF, 10 KB, spaces,
-//     conflicting duplicate headers) is replaced by a freshly minted ID and
-//     is never echoed or kept.
+//     conflicting duplicate headers) is replaced by the trace ID, as a
+//     missing one is, and is never echoed or kept: the response's
+//     X-Correlation-ID is then the trace.id every event of the request has.
 //   - transaction.id is this hop's span ID.
 //
 // Response headers: X-Correlation-ID always (set before the handler runs,

@@ -156,7 +156,7 @@ func (h *handler) Handle(ctx context.Context, r slog.Record) error {
 		rec.Time = c.Now()
 	}
 	rec.Base = event.Base{Level: slogLevel(r.Level), Message: r.Message, Err: err}
-	c.Gather(ctx, &rec)
+	c.GatherLine(ctx, ln, &rec) // context values and Config.Enrichers
 	if h.source && r.PC != 0 {
 		rec.Caller = core.CallerForPC(r.PC)
 	}

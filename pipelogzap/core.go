@@ -186,7 +186,7 @@ func (zc *zapCore) Write(ent zapcore.Entry, fields []zapcore.Field) error {
 		err, stack = encode.WithStackTrace(err, stack), ""
 	}
 	rec.Base = event.Base{Level: zapLevel(ent.Level), Message: ent.Message, Err: err}
-	c.Gather(ctx, &rec)
+	c.GatherLine(ctx, ln, &rec) // context values and Config.Enrichers
 	if ent.Caller.Defined {
 		rec.Caller = encode.Caller{File: ent.Caller.File, Line: ent.Caller.Line, Function: ent.Caller.Function}
 	}

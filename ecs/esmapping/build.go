@@ -468,9 +468,9 @@ func (b *builder) checkECS(w encode.Written, f Field, m Mapping) {
 		return
 	}
 	switch t := m.Type(); {
-	case w.Value == encode.ValueDuration && w.ECS != "event.duration":
-		b.problem(Warning, f.Path, w.Event, w.GoName, fmt.Sprintf("a time.Duration is written in nanoseconds; check the unit ECS %s (%s) expects", w.ECS, t))
-	case (t == "ip" || t == "geo_point" || t == "version") && w.Value == encode.ValueString:
+	case t == "ip" && w.Value == encode.ValueString && w.Type != nil && w.Type.Kind() == reflect.String:
+		b.problem(Info, f.Path, w.Event, w.GoName, fmt.Sprintf("ECS type ip: the encoder checks each string, and writes one that is no address to Pipelog.%s.%s instead (mapped too)", w.Event, w.GoName))
+	case (t == "geo_point" || t == "version") && w.Value == encode.ValueString:
 		b.problem(Info, f.Path, w.Event, w.GoName, fmt.Sprintf("ECS type %s: a string that is not one is rejected, or dropped from the index where index.mapping.ignore_malformed is set (logs@settings sets it on recent releases)", t))
 	case w.Value == encode.ValueAny:
 		b.problem(Warning, f.Path, w.Event, w.GoName, fmt.Sprintf("its JSON is known only at run time; ECS %s is %s", w.ECS, t))

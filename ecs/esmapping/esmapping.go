@@ -77,12 +77,14 @@ func Registered() []reflect.Type {
 }
 
 // LibraryEvents are the event types pipelog itself emits: RunJob's job
-// lifecycle and the HTTP middleware's and client transport's events.
+// lifecycle, the HTTP middleware's and client transport's events, the
+// sampling summary and the self-monitoring event.
 func LibraryEvents() []reflect.Type {
 	return []reflect.Type{
 		reflect.TypeFor[event.JobStarted](), reflect.TypeFor[event.JobSucceeded](),
 		reflect.TypeFor[event.JobFailed](), reflect.TypeFor[event.JobPanicked](),
 		reflect.TypeFor[event.JobInterrupted](), reflect.TypeFor[event.HTTPRequestCompleted](),
 		reflect.TypeFor[event.HTTPHandlerPanicked](), reflect.TypeFor[event.HTTPClientRequestCompleted](),
+		reflect.TypeFor[event.EventsSampled](), reflect.TypeFor[event.LoggerStats](),
 	}
 }

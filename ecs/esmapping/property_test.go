@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"net"
+	"net/netip"
 	"os"
 	"reflect"
 	"regexp"
@@ -44,6 +46,7 @@ var (
 		reflect.TypeFor[uint8](), reflect.TypeFor[uint16](), reflect.TypeFor[uint32](), reflect.TypeFor[uint64](),
 		reflect.TypeFor[float32](), reflect.TypeFor[float64](), reflect.TypeFor[time.Time](),
 		reflect.TypeFor[time.Duration](), reflect.TypeFor[[]string](), reflect.TypeFor[error](),
+		reflect.TypeFor[net.IP](), reflect.TypeFor[netip.Addr](), reflect.TypeFor[textID](), reflect.TypeFor[raw](),
 	}
 	// ECS fields a random type may claim, with a Go type that fits each.
 	ecsClaims = []struct {
@@ -53,6 +56,8 @@ var (
 		{"url.path", reflect.TypeFor[string]()}, {"http.response.body.bytes", reflect.TypeFor[int64]()},
 		{"event.duration", reflect.TypeFor[time.Duration]()}, {"user_agent.original", reflect.TypeFor[string]()},
 		{"client.ip", reflect.TypeFor[string]()}, {"event.start", reflect.TypeFor[time.Time]()},
+		{"source.ip", reflect.TypeFor[netip.Addr]()}, {"related.ip", reflect.TypeFor[[]string]()},
+		{"process.uptime", reflect.TypeFor[time.Duration]()},
 		{"labels.tenant", reflect.TypeFor[string]()}, {"file.size", reflect.TypeFor[uint32]()},
 		{"related.hosts", reflect.TypeFor[[]string]()}, {"event.outcome", reflect.TypeFor[string]()},
 	}
@@ -185,9 +190,9 @@ func (g *typeGen) fill(v reflect.Value, depth int, tag reflect.StructTag) {
 	}
 	switch v.Kind() {
 	case reflect.String:
-		if strings.Contains(string(tag), `"client.ip"`) {
+		if strings.Contains(string(tag), `.ip"`) && g.r.IntN(3) > 0 {
 			v.SetString(fmt.Sprintf("10.0.%d.%d", g.r.IntN(256), g.r.IntN(256)))
-			return
+			return // else a string that is no address: the encoder moves it below Pipelog
 		}
 		v.SetString([]string{"x", "hello world", "ünï\u2028code", `q"uo\te`, "", "<b>&</b>", "1234"}[g.r.IntN(7)])
 	case reflect.Bool:
@@ -202,6 +207,10 @@ func (g *typeGen) fill(v reflect.Value, depth int, tag reflect.StructTag) {
 	case reflect.Float32, reflect.Float64:
 		v.SetFloat([]float64{0, 1.5, -2, 3, math.NaN(), math.Inf(1), 1e300, g.r.Float64()}[g.r.IntN(8)])
 	case reflect.Slice:
+		if v.Type() == reflect.TypeFor[net.IP]() {
+			v.Set(reflect.ValueOf([]net.IP{nil, net.IPv4(10, 1, 2, 3), net.ParseIP("::1")}[g.r.IntN(3)]))
+			return
+		}
 		if v.Type() == reflect.TypeFor[[]byte]() {
 			v.SetBytes([]byte("bytes\x00\xff"))
 			return
@@ -229,6 +238,10 @@ func (g *typeGen) fill(v reflect.Value, depth int, tag reflect.StructTag) {
 		g.fill(p.Elem(), depth+1, tag)
 		v.Set(p)
 	case reflect.Struct:
+		if v.Type() == reflect.TypeFor[netip.Addr]() {
+			v.Set(reflect.ValueOf([]netip.Addr{{}, netip.MustParseAddr("192.0.2.7"), netip.MustParseAddr("2001:db8::1")}[g.r.IntN(3)]))
+			return
+		}
 		if v.Type() == reflect.TypeFor[time.Time]() {
 			v.Set(reflect.ValueOf(time.Date(2020+g.r.IntN(10), 3, 4, 5, 6, 7, g.r.IntN(1e9), time.FixedZone("x", 3600*g.r.IntN(5)))))
 			return

@@ -10,8 +10,8 @@
 //	go run ./examples/batch -setup --print                  # the data stream's templates (setup.go)
 //
 // Every event of a run shares one trace.id: the run ID that pipelog.RunJob
-// mints. The last line on standard output is a one-line summary (not JSON);
-// the exit code is RunJob's (0 ok, 1 failed, 2 panic, 130/143 signal).
+// mints. Standard output carries the NDJSON events only (pipe it to jq); a
+// one-line summary goes to standard error; the exit code is RunJob's (0 ok, 1 failed, 2 panic, 130/143 signal).
 package main
 
 import (
@@ -75,7 +75,7 @@ type OutputWritten struct {
 	Rows int    `json:"rows"`
 }
 
-func main() { os.Exit(run(os.Args[1:], os.Stdout)) }
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
 type options struct {
 	in, out, logPath, esURL string
@@ -90,12 +90,14 @@ type summary struct {
 }
 
 // run is main, testable: it parses args, runs the job and returns the exit
-// code. Log lines and the summary go to stdout.
-func run(args []string, stdout io.Writer) int {
+// code. Log lines go to stdout, and nothing else does, so that it can be
+// piped to jq; the summary and errors go to stderr.
+func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && (args[0] == "-setup" || args[0] == "--setup") {
-		return runSetup(args[1:], stdout, os.Stderr)
+		return runSetup(args[1:], stdout, stderr)
 	}
 	fs := flag.NewFlagSet("batch", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	var o options
 	fs.StringVar(&o.in, "in", "", "input CSV `file` (default: the embedded testdata/orders.csv)")
 	fs.StringVar(&o.out, "out", "", "output `directory` (default: a new temporary directory)")
@@ -107,16 +109,19 @@ func run(args []string, stdout io.Writer) int {
 		return 2
 	}
 	if o.batchSize <= 0 {
-		fmt.Fprintln(os.Stderr, "batch: -batch must be positive")
+		fmt.Fprintln(stderr, "batch: -batch must be positive")
 		return 2
 	}
 	if o.out == "" {
 		dir, err := os.MkdirTemp("", "pipelog-batch-")
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "batch:", err)
+			fmt.Fprintln(stderr, "batch:", err)
 			return 1
 		}
 		o.out = dir
+	} else if err := os.MkdirAll(o.out, 0o750); err != nil {
+		fmt.Fprintln(stderr, "batch:", err)
+		return 1
 	}
 	if o.logPath == "" {
 		o.logPath = filepath.Join(o.out, "pipelog-batch.ndjson")
@@ -124,7 +129,7 @@ func run(args []string, stdout io.Writer) int {
 
 	file, err := sink.NewFile(o.logPath, sink.FileConfig{})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "batch:", err)
+		fmt.Fprintln(stderr, "batch:", err)
 		return 1
 	}
 	sinks := []sink.Sink{sink.NewWriter(stdout, sink.WriterConfig{}), file}
@@ -136,7 +141,7 @@ func run(args []string, stdout io.Writer) int {
 		})
 		if err != nil {
 			_ = file.Close(context.Background())
-			fmt.Fprintln(os.Stderr, "batch:", err)
+			fmt.Fprintln(stderr, "batch:", err)
 			return 1
 		}
 		sinks = append(sinks, es)
@@ -144,7 +149,7 @@ func run(args []string, stdout io.Writer) int {
 	log, err := pipelog.New(pipelog.Config{Service: "orders-etl", Version: "1.0.0", Sinks: sinks,
 		DataStream: &pipelog.DataStream{Dataset: dataset}})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "batch:", err)
+		fmt.Fprintln(stderr, "batch:", err)
 		return 1
 	}
 
@@ -161,7 +166,7 @@ func run(args []string, stdout io.Writer) int {
 	if sum.output == "" {
 		sum.output = "(none)"
 	}
-	fmt.Fprintf(stdout, "orders-etl %s: read %d rows, wrote %d, rejected %d in %d batches; output %s; log %s; run %s; exit %d\n",
+	fmt.Fprintf(stderr, "orders-etl %s: read %d rows, wrote %d, rejected %d in %d batches; output %s; log %s; run %s; exit %d\n",
 		status, sum.read, sum.written, sum.rejected, sum.batches, sum.output, o.logPath, runID, code)
 	return code
 }

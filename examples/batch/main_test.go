@@ -13,15 +13,15 @@ import (
 	"github.com/pipelog/pipelog/internal/esfake"
 )
 
-// splitOutput separates the NDJSON log lines from the final summary line.
-func splitOutput(t *testing.T, stdout []byte) (logs []byte, summary string) {
+// runBatch runs the job with args: stdout is only NDJSON log lines (so
+// that `| jq` works); the summary is the last line of stderr.
+func runBatch(t *testing.T, args ...string) (code int, logs []byte, summary string) {
 	t.Helper()
-	s := strings.TrimSuffix(string(stdout), "\n")
-	i := strings.LastIndexByte(s, '\n')
-	if i < 0 {
-		t.Fatalf("no log lines before the summary:\n%s", stdout)
-	}
-	return []byte(s[:i+1]), s[i+1:]
+	var stdout, stderr bytes.Buffer
+	code = run(args, &stdout, &stderr)
+	conformance.RequireConformant(t, stdout.Bytes())
+	s := strings.TrimSuffix(stderr.String(), "\n")
+	return code, stdout.Bytes(), s[strings.LastIndexByte(s, '\n')+1:]
 }
 
 type line map[string]any
@@ -56,12 +56,10 @@ func (l line) get(path string) any {
 
 func TestBatchRun(t *testing.T) {
 	out := t.TempDir()
-	var stdout bytes.Buffer
-	if code := run([]string{"-out", out}, &stdout); code != 0 {
-		t.Fatalf("exit code %d\n%s", code, stdout.Bytes())
+	code, logs, summary := runBatch(t, "-out", out)
+	if code != 0 {
+		t.Fatalf("exit code %d: %s", code, summary)
 	}
-	logs, summary := splitOutput(t, stdout.Bytes())
-	conformance.RequireConformant(t, logs)
 
 	outPath := filepath.Join(out, "orders_eur.csv")
 	logPath := filepath.Join(out, "pipelog-batch.ndjson")
@@ -128,13 +126,10 @@ func TestBatchRun(t *testing.T) {
 }
 
 func TestBatchMissingInput(t *testing.T) {
-	var stdout bytes.Buffer
-	code := run([]string{"-out", t.TempDir(), "-in", filepath.Join(t.TempDir(), "nope.csv")}, &stdout)
+	code, logs, summary := runBatch(t, "-out", t.TempDir(), "-in", filepath.Join(t.TempDir(), "nope.csv"))
 	if code != 1 {
 		t.Fatalf("exit code %d", code)
 	}
-	logs, summary := splitOutput(t, stdout.Bytes())
-	conformance.RequireConformant(t, logs)
 	lines := parse(t, logs)
 	last := lines[len(lines)-1]
 	if last.get("event.action") != "JobFailed" || !strings.Contains(last.get("error.message").(string), "open input") {
@@ -146,16 +141,13 @@ func TestBatchMissingInput(t *testing.T) {
 }
 
 func TestBatchTooManyRejected(t *testing.T) {
-	var stdout bytes.Buffer
 	out := t.TempDir()
-	if code := run([]string{"-out", out, "-max-reject", "0.1"}, &stdout); code != 1 {
+	if code, _, _ := runBatch(t, "-out", out, "-max-reject", "0.1"); code != 1 {
 		t.Fatalf("exit code %d", code)
 	}
 	if _, err := os.Stat(filepath.Join(out, "orders_eur.csv")); !os.IsNotExist(err) {
 		t.Errorf("a failed run left an output file: %v", err)
 	}
-	logs, _ := splitOutput(t, stdout.Bytes())
-	conformance.RequireConformant(t, logs)
 }
 
 // With -es-url, the same events reach Elasticsearch (an in-process fake of
@@ -163,11 +155,10 @@ func TestBatchTooManyRejected(t *testing.T) {
 func TestBatchElasticsearch(t *testing.T) {
 	es := esfake.New()
 	defer es.Close()
-	var stdout bytes.Buffer
-	if code := run([]string{"-out", t.TempDir(), "-es-url", es.URL}, &stdout); code != 0 {
-		t.Fatalf("exit code %d\n%s", code, stdout.Bytes())
+	code, logs, _ := runBatch(t, "-out", t.TempDir(), "-es-url", es.URL)
+	if code != 0 {
+		t.Fatalf("exit code %d", code)
 	}
-	logs, _ := splitOutput(t, stdout.Bytes())
 	lines := parse(t, logs)
 	st := es.Stats()
 	if st.Docs != len(lines) || st.Malformed != 0 || st.DoubleCreates != 0 {
@@ -180,5 +171,20 @@ func TestBatchElasticsearch(t *testing.T) {
 			continue
 		}
 		conformance.RequireConformant(t, append(bytes.TrimSpace(doc), '\n'))
+	}
+}
+
+// -out names a directory that need not exist yet (issue 11 item 18).
+func TestBatchCreatesOutDir(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "a", "b")
+	code, logs, summary := runBatch(t, "-out", out)
+	if code != 0 {
+		t.Fatalf("exit code %d: %s", code, summary)
+	}
+	if _, err := os.Stat(filepath.Join(out, "orders_eur.csv")); err != nil {
+		t.Error(err)
+	}
+	if len(parse(t, logs)) == 0 {
+		t.Error("no log lines")
 	}
 }

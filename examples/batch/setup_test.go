@@ -16,8 +16,8 @@ var update = flag.Bool("update", false, "rewrite testdata/setup-print.golden")
 
 // `batch -setup --print` shows every body setup sends for the job's types.
 func TestSetupPrint(t *testing.T) {
-	var out bytes.Buffer
-	if code := run([]string{"-setup", "--print", "--retention", "30d"}, &out); code != 0 {
+	var out, errb bytes.Buffer
+	if code := run([]string{"-setup", "--print", "--retention", "30d"}, &out, &errb); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
 	got := out.Bytes()
@@ -41,19 +41,19 @@ func TestSetupAgainstACluster(t *testing.T) {
 	es := esfake.NewCluster("9.1.0")
 	defer es.Close()
 	t.Setenv("ELASTICSEARCH_URL", es.URL)
-	var out bytes.Buffer
-	if code := run([]string{"-setup", "--retention", "30d"}, &out); code != 0 {
-		t.Fatalf("exit %d: %s", code, out.String())
+	var out, errb bytes.Buffer
+	if code := run([]string{"-setup", "--retention", "30d"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s%s", code, out.String(), errb.String())
 	}
 	if info, ok := es.DataStream("logs-orders_etl-default"); !ok || info.Template != "pipelog-logs-orders_etl" {
 		t.Fatalf("data stream %+v", info)
 	}
 	out.Reset()
-	if code := run([]string{"-setup", "--retention", "30d"}, &out); code != 0 || !strings.Contains(out.String(), "nothing to change") {
+	if code := run([]string{"-setup", "--retention", "30d"}, &out, &errb); code != 0 || !strings.Contains(out.String(), "nothing to change") {
 		t.Fatalf("second run: %s", out.String())
 	}
 	out.Reset()
-	if code := run([]string{"-setup", "mappings"}, &out); code != 0 || !strings.Contains(out.String(), "Pipelog.BatchWritten.amount_eur") {
+	if code := run([]string{"-setup", "mappings"}, &out, &errb); code != 0 || !strings.Contains(out.String(), "Pipelog.BatchWritten.amount_eur") {
 		t.Fatalf("mappings: %s", out.String())
 	}
 }
@@ -63,11 +63,11 @@ func TestSetupAgainstACluster(t *testing.T) {
 // published rules); event.dataset and data_stream.* name the stream the
 // sink writes to.
 func TestLinesFitTheInstalledMapping(t *testing.T) {
-	var stdout bytes.Buffer
-	if code := run([]string{"-out", t.TempDir()}, &stdout); code != 0 {
-		t.Fatalf("exit %d", code)
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"-out", t.TempDir()}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
-	logs, _ := splitOutput(t, stdout.Bytes())
+	logs := stdout.Bytes() // only log lines: the summary goes to stderr
 	m := esmapping.Build(esmapping.Options{Types: append(append([]reflect.Type(nil), setupProgram.Types...), esmapping.LibraryEvents()...)})
 	if err := m.Err(); err != nil {
 		t.Fatal(err)

@@ -45,6 +45,8 @@ type Core struct {
 	now     func() time.Time
 	onError func(error)
 	Enc     *encode.Encoder
+	enrich  []*enricher // nil: none (enrich.go)
+	sampler *sampler    // nil: sampling off (sample.go)
 
 	// Written on every Emit: kept off the cache lines above, which every
 	// Emit reads, so that concurrent Emits do not invalidate them.
@@ -57,6 +59,9 @@ type Core struct {
 	closeMu  sync.Mutex
 	closeErr error // what Close returned: it returns it every time
 	report   reporter
+
+	extra       extraCounters
+	beforeClose []func() // lifecycle.go
 }
 
 type sinkRef struct {
@@ -135,6 +140,7 @@ func (c *Core) Flush(ctx context.Context) error {
 func (c *Core) Close(ctx context.Context) error {
 	c.closeMu.Lock()
 	defer c.closeMu.Unlock()
+	c.runBeforeClose()
 	if c.closed.Swap(true) {
 		return c.closeErr
 	}

@@ -15,6 +15,9 @@ type Stats struct {
 	Dropped    uint64 // events emitted after Close
 	SinkErrors uint64 // failed or panicking sink writes
 	Errors     uint64 // everything reported to OnError
+
+	Sampled        uint64 // events dropped by sampling
+	EnricherPanics uint64 // enricher calls that panicked
 }
 
 type counters struct {
@@ -25,7 +28,8 @@ type counters struct {
 func (c *Core) Stats() Stats {
 	s := &c.stats
 	return Stats{Written: s.written.Load(), Failed: s.failed.Load(), Dropped: s.dropped.Load(),
-		SinkErrors: s.sinkErrors.Load(), Errors: s.errors.Load()}
+		SinkErrors: s.sinkErrors.Load(), Errors: s.errors.Load(),
+		Sampled: c.sampler.sampledTotal(), EnricherPanics: c.extra.enricherPanics.Load()}
 }
 
 // Fail counts err and hands it to OnError, or to the rate-limited standard
@@ -33,10 +37,21 @@ func (c *Core) Stats() Stats {
 func (c *Core) Fail(err error) {
 	c.stats.errors.Add(1)
 	if c.onError != nil {
-		c.onError(err)
+		c.callOnError(err)
 		return
 	}
 	c.report.report(err)
+}
+
+// callOnError calls the user's OnError; a panic there is printed to
+// standard error (OnError is where it would have gone), never raised.
+func (c *Core) callOnError(err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.report.report(fmt.Errorf("pipelog: Config.OnError panicked (%v) on: %w", r, err))
+		}
+	}()
+	c.onError(err)
 }
 
 // reporter prints at most one error a second to standard error, with a

@@ -18,9 +18,12 @@ import (
 // a sink lives on the heap already and costs nothing to pass through an
 // interface.
 type Line struct {
-	Buf []byte
-	id  [32]byte
-	ent sink.Entry
+	Buf    []byte
+	id     [32]byte
+	ent    sink.Entry
+	labels []event.Label // the enrichers' scratch (enrich.go)
+	stage  int           // what is being done with the line (see EmitEvent)
+	took   bool          // a sink took it
 }
 
 var lines = sync.Pool{New: func() any { return &Line{Buf: make([]byte, 0, 2048)} }}
@@ -40,6 +43,7 @@ func (ln *Line) ID() []byte { return ln.id[:] }
 // that would pin its memory for the life of the process.
 func PutLine(ln *Line) {
 	ln.ent = sink.Entry{}
+	ln.took = false
 	if cap(ln.Buf) > 64<<10 {
 		return
 	}
@@ -49,10 +53,27 @@ func PutLine(ln *Line) {
 // EmitEvent encodes and writes one typed event (see pipelog.Emit and
 // encode.AppendEvent for p and box). skip is the number of frames between
 // the caller of interest and EmitEvent's caller, for log.origin.
+//
+// Emit never panics. Every user method the encoder calls is guarded; should
+// anything else panic while the line is made (a context's Value, a bug of
+// ours), the line is replaced by encode.AppendFallback's, written and
+// reported; a sink whose Write panics is counted and reported, and the
+// sinks after it still get the line. One deferred function (finish) is the
+// guard for all of it: a defer per line costs tens of instructions, so
+// there is one, not one per sink.
 func (c *Core) EmitEvent(ctx context.Context, fx *encode.Fixed, ti *encode.Type, level event.Level, p, box unsafe.Pointer, skip int) {
+	t := c.now()
+	if c.sampler != nil && !c.sampler.keep(c, ti, level, t) {
+		return
+	}
 	ln := c.GetLine()
-	rec := encode.Record{Time: c.now(), EventID: ln.ID()}
+	rec := encode.Record{Time: t, EventID: ln.ID()}
+	ln.stage = stageEncode
+	defer c.finish(ln, &rec, level, ti, p)
 	c.Gather(ctx, &rec)
+	if c.enrich != nil {
+		c.enrichLabels(ctx, ln, &rec)
+	}
 	if c.Caller {
 		rec.Caller = CallerAt(skip + 1)
 	}
@@ -61,8 +82,97 @@ func (c *Core) EmitEvent(ctx context.Context, fx *encode.Fixed, ti *encode.Type,
 	if err != nil {
 		c.Fail(fmt.Errorf("pipelog: %w", err))
 	}
-	c.Write(ln, level, rec.Time, ti.Name())
+	if c.closed.Load() {
+		c.dropClosed()
+		return
+	}
+	ln.ent = sink.Entry{Line: ln.Buf, Level: level, Time: rec.Time, ID: ln.id[:], Name: ti.Name()}
+	c.deliver(ln, level, 0)
+}
+
+// Stages of a line for finish: being encoded, or being written to the
+// sink of that index.
+const stageEncode = -1
+
+// deliver writes ln's entry to the sinks from index from on, recording in
+// ln.stage which one it is in, and counts the line once every sink had it.
+func (c *Core) deliver(ln *Line, level event.Level, from int) {
+	for i := from; i < len(c.sinks); i++ {
+		s := &c.sinks[i]
+		if level < s.min {
+			continue
+		}
+		ln.stage = i
+		var err error
+		if s.ew != nil {
+			err = s.ew.WriteEntry(&ln.ent)
+		} else {
+			err = s.s.Write(ln.ent.Line)
+		}
+		if err != nil {
+			c.sinkFailed(s, err)
+			continue
+		}
+		ln.took = true
+	}
+	ln.stage = len(c.sinks)
+	c.count(ln)
+}
+
+func (c *Core) count(ln *Line) {
+	if ln.took {
+		c.stats.written.Add(1)
+	} else {
+		c.stats.failed.Add(1)
+	}
+}
+
+func (c *Core) sinkFailed(s *sinkRef, err error) {
+	c.stats.sinkErrors.Add(1)
+	c.Fail(&sink.WriteError{Sink: s.s, Err: err})
+}
+
+// finish ends EmitEvent: it returns ln to the pool, after handling a panic
+// that cut the line short (see EmitEvent).
+func (c *Core) finish(ln *Line, rec *encode.Record, level event.Level, ti *encode.Type, p unsafe.Pointer) {
+	if r := recover(); r != nil {
+		c.recovered(ln, rec, level, ti, p, r)
+	}
 	PutLine(ln)
+}
+
+// recovered handles a panic caught by finish: in a sink's Write, the line
+// goes on to the sinks after it; while encoding, a minimal line is written
+// in its place. Both are reported.
+func (c *Core) recovered(ln *Line, rec *encode.Record, level event.Level, ti *encode.Type, p unsafe.Pointer, r any) {
+	if i := ln.stage; i >= 0 && i < len(c.sinks) {
+		c.sinkFailed(&c.sinks[i], fmt.Errorf("Write panicked: %v", encode.PanicText(r)))
+		c.deliverGuarded(ln, level, i+1)
+		return
+	}
+	name := ti.Name()
+	c.Fail(fmt.Errorf("pipelog: encoding a %s panicked; a minimal line was written instead: %v", name, encode.PanicText(r)))
+	if b := ti.Base(p); b != nil {
+		rec.Base.Message = b.Message
+	}
+	rec.Base.Level = level
+	ln.Buf = c.Enc.AppendFallback(ln.Buf[:0], rec.Time, rec, name, r)
+	c.Write(ln, level, rec.Time, name)
+}
+
+// deliverGuarded is deliver with a guard of its own, for the rare line that
+// goes on after a sink panicked: a second panicking sink is handled the
+// same way.
+func (c *Core) deliverGuarded(ln *Line, level event.Level, from int) {
+	defer func() {
+		if r := recover(); r != nil {
+			if i := ln.stage; i >= 0 && i < len(c.sinks) {
+				c.sinkFailed(&c.sinks[i], fmt.Errorf("Write panicked: %v", encode.PanicText(r)))
+				c.deliverGuarded(ln, level, i+1)
+			}
+		}
+	}()
+	c.deliver(ln, level, from)
 }
 
 // Gather fills rec's correlation from ctx (and the goroutine ID when
@@ -89,42 +199,17 @@ func (c *Core) Gather(ctx context.Context, rec *encode.Record) {
 // fails or panics is counted and reported; the others still get the line.
 func (c *Core) Write(ln *Line, level event.Level, t time.Time, name string) {
 	if c.closed.Load() {
-		if c.stats.dropped.Add(1) == 1 {
-			c.Fail(fmt.Errorf("pipelog: event emitted after Close, dropped (reported once; see Stats.Dropped): %w", sink.ErrClosed))
-		}
+		c.dropClosed()
 		return
 	}
 	ln.ent = sink.Entry{Line: ln.Buf, Level: level, Time: t, ID: ln.id[:], Name: name}
-	took := false
-	for i := range c.sinks {
-		s := &c.sinks[i]
-		if level < s.min {
-			continue
-		}
-		if err := s.write(&ln.ent); err != nil {
-			c.stats.sinkErrors.Add(1)
-			c.Fail(&sink.WriteError{Sink: s.s, Err: err})
-			continue
-		}
-		took = true
-	}
-	if took {
-		c.stats.written.Add(1)
-	} else {
-		c.stats.failed.Add(1)
-	}
+	ln.took = false
+	c.deliverGuarded(ln, level, 0)
 }
 
-// write calls the sink, turning a panic into an error: a broken sink must
-// not take the host program down with it.
-func (s *sinkRef) write(e *sink.Entry) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("Write panicked: %v", r)
-		}
-	}()
-	if s.ew != nil {
-		return s.ew.WriteEntry(e)
+// dropClosed counts a line emitted after Close.
+func (c *Core) dropClosed() {
+	if c.stats.dropped.Add(1) == 1 {
+		c.Fail(fmt.Errorf("pipelog: event emitted after Close, dropped (reported once; see Stats.Dropped): %w", sink.ErrClosed))
 	}
-	return s.s.Write(e.Line)
 }

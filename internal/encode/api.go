@@ -49,6 +49,10 @@ func (ti *Type) Level(p unsafe.Pointer) event.Level {
 	return event.LevelInfo
 }
 
+// Base returns the Base of the event p points to (see Level), or nil. It
+// is only read.
+func (ti *Type) Base(p unsafe.Pointer) *event.Base { return ti.base(p) }
+
 // base returns the event's Base, or nil.
 func (ti *typeInfo) base(p unsafe.Pointer) *event.Base {
 	if ti.ptr {

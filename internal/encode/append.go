@@ -1,10 +1,9 @@
 package encode
 
 import (
-	"bytes"
-	"encoding"
-	"encoding/json"
 	"fmt"
+	"net"
+	"net/netip"
 	"reflect"
 	"strconv"
 	"time"
@@ -37,7 +36,14 @@ type state struct {
 	box    unsafe.Pointer
 	labels labelWriter
 	errs   []string
+	moved  uint64   // ip fields whose value was not an address, by slot (see moveIP)
+	limit  int      // > 0: values stop growing the line past this length (see MaxLineBytes)
+	ei     *errInfo // the line's error's type, once looked up
 }
+
+// over reports whether dst has grown past the line's bound: arrays and
+// objects then stop adding members (and say so).
+func (st *state) over(dst []byte) bool { return st.limit > 0 && len(dst) > st.limit }
 
 // appendLevelKeys writes `,"log.level":<level>,"message":`, one copy for
 // the named levels.
@@ -71,7 +77,64 @@ func (e *Encoder) appendLineDyn(dst []byte, fx *Fixed, rec *Record, pl *plan, ex
 // its program may compile one, which escape analysis sees as pl escaping,
 // and nothing loaded from in may escape (see input).
 func (e *Encoder) appendInput(dst []byte, in *input, pl *plan, box unsafe.Pointer) []byte {
-	st := state{box: box}
+	start := len(dst)
+	dst = e.encodeInput(dst, in, pl, box, 0, "")
+	if e.line > 0 && len(dst)-start > e.line {
+		dst = e.rebound(dst, start, in, pl, box)
+	}
+	return dst
+}
+
+// rebound writes again, at start, a line that came out longer than
+// MaxLineBytes: with strings cut shorter and arrays and objects cut once
+// the line reaches half the bound; if that is still too long (many long
+// fields, an adapter's pre-encoded members), with only the base fields.
+// Either way a note says what happened.
+func (e *Encoder) rebound(dst []byte, start int, in *input, pl *plan, box unsafe.Pointer) []byte {
+	n := len(dst) - start
+	c := e.cutEncoder()
+	note := fmt.Sprintf("the line was %d bytes, over the bound of %d (MaxLineBytes): written again with values cut", n, e.line)
+	dst = c.encodeInput(dst[:start], in, pl, box, start+e.line/2, note)
+	if len(dst)-start <= e.line {
+		return dst
+	}
+	name := ""
+	if pl.ti != nil {
+		name = pl.ti.name
+	}
+	note = fmt.Sprintf("the line was %d bytes, over the bound of %d (MaxLineBytes), even with values cut: only the base fields were written", n, e.line)
+	return c.appendBase(dst[:start], in.rec.Time, in.rec, name, note)
+}
+
+// cutEncoder is e with strings cut at a sixteenth of the line bound, for
+// rebound. It runs e's plans (which hold nothing of the string bound).
+func (e *Encoder) cutEncoder() *Encoder {
+	if c := e.cutEnc.Load(); c != nil {
+		return c
+	}
+	e.cutMu.Lock()
+	defer e.cutMu.Unlock()
+	if c := e.cutEnc.Load(); c != nil {
+		return c
+	}
+	cfg := e.cfg
+	cfg.MaxStringBytes = max(256, min(e.max, e.line/16))
+	cfg.MaxLineBytes = -1
+	if e.max <= 0 {
+		cfg.MaxStringBytes = max(256, e.line/16)
+	}
+	c := NewEncoder(cfg)
+	e.cutEnc.Store(c)
+	return c
+}
+
+// encodeInput is appendInput's one pass: limit (> 0) is where values stop
+// growing the line, note a first encode_errors entry.
+func (e *Encoder) encodeInput(dst []byte, in *input, pl *plan, box unsafe.Pointer, limit int, note string) []byte {
+	st := state{box: box, limit: limit}
+	if note != "" {
+		st.errs = append(st.errs, note)
+	}
 	in.has = e.needs(in)
 	rec := in.rec
 	dst = append(dst, `{"@timestamp":`...)
@@ -108,7 +171,7 @@ func (e *Encoder) appendLabels(dst []byte, n *step, in *input, st *state) []byte
 		for i := range in.plan.labels {
 			f := &in.plan.labels[i]
 			s, ok := e.stringOf(f, unsafe.Add(in.p, f.offset), offsetOf(st.box, f.offset), st)
-			if ok {
+			if ok && s != "" { // an empty label says nothing, as an empty ECS string
 				dst = lw.add(dst, f.ecsPath[len("labels."):], s, e.max)
 			}
 		}
@@ -164,10 +227,22 @@ func (e *Encoder) stringOf(f *field, p, box unsafe.Pointer, st *state) (string, 
 // own methods get that one, since they may keep what they are given (see
 // AppendEvent). For a field behind a pointer, both are that pointer.
 func (e *Encoder) appendField(dst []byte, key []byte, f *field, p, box unsafe.Pointer, st *state) []byte {
-	if (f.omitEmpty || f.kind == kTime || f.ecsPath != "" && f.kind == kString) && isEmpty(f, p, box) {
+	if (f.omitEmpty || f.kind == kTime || f.kind == kIP || f.kind == kAddr || f.ecsPath != "" && f.kind == kString) && isEmpty(f, p, box) {
 		return dst
 	}
 	if f.kind == kPtr && *(*unsafe.Pointer)(p) == nil {
+		return dst
+	}
+	if slowKind(f.kind) {
+		// Resolved before the key is written: what resolves to nothing (a
+		// nil interface, a zero time inside one, a failed method) is left
+		// out, as a nil pointer is.
+		w := e.newWalker(st, f.notePath())
+		r := w.resolve(e.reflectField(f, p, box, st))
+		if r.IsValid() {
+			dst = w.value(append(comma(dst), key...), r, 0)
+		}
+		w.done(st)
 		return dst
 	}
 	dst = append(comma(dst), key...)
@@ -175,8 +250,14 @@ func (e *Encoder) appendField(dst []byte, key []byte, f *field, p, box unsafe.Po
 }
 
 func isEmpty(f *field, p, box unsafe.Pointer) bool {
-	if f.kind == kTime { // the zero time is never a real value: always left out
+	switch f.kind {
+	case kTime: // the zero time is never a real value: always left out
 		return (*time.Time)(p).IsZero()
+	case kIP: // nor is an empty or malformed address
+		_, ok := netip.AddrFromSlice(*(*net.IP)(p))
+		return !ok
+	case kAddr:
+		return !(*netip.Addr)(p).IsValid()
 	}
 	if f.ecsPath != "" && f.kind == kString { // an empty ECS string says nothing
 		return *(*string)(p) == ""
@@ -245,8 +326,19 @@ func (e *Encoder) appendValue(dst []byte, f *field, p, box unsafe.Pointer, st *s
 		return strconv.AppendInt(dst, int64(*(*int16)(p)), 10)
 	case kInt32:
 		return strconv.AppendInt(dst, int64(*(*int32)(p)), 10)
-	case kInt64, kDuration:
+	case kInt64:
 		return strconv.AppendInt(dst, *(*int64)(p), 10)
+	case kDuration:
+		d := *(*time.Duration)(p)
+		if f.seconds {
+			return strconv.AppendInt(dst, int64(d/time.Second), 10)
+		}
+		return strconv.AppendInt(dst, int64(d), 10)
+	case kIP:
+		a, _ := netip.AddrFromSlice(*(*net.IP)(p))
+		return appendAddr(dst, a)
+	case kAddr:
+		return appendAddr(dst, *(*netip.Addr)(p))
 	case kUint:
 		return strconv.AppendUint(dst, uint64(*(*uint)(p)), 10)
 	case kUint8:
@@ -266,32 +358,13 @@ func (e *Encoder) appendValue(dst []byte, f *field, p, box unsafe.Pointer, st *s
 	case kTime:
 		return appendTimestamp(dst, *(*time.Time)(p))
 	case kStringSlice:
-		dst = append(dst, '[')
-		for i, s := range *(*[]string)(p) {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = appendString(dst, s, e.max)
-		}
-		return append(dst, ']')
+		return e.appendStrings(dst, f, *(*[]string)(p), st)
 	case kError:
 		err := *(*error)(p)
 		if err == nil {
 			return append(dst, "null"...)
 		}
 		return appendString(dst, e.safeError(err, st), e.max)
-	case kStringer:
-		s := *(*fmt.Stringer)(p)
-		if s == nil {
-			return append(dst, "null"...)
-		}
-		return e.appendMethod(dst, f, s, st)
-	case kAny:
-		v := *(*any)(p)
-		if v == nil {
-			return append(dst, "null"...)
-		}
-		return e.appendDynamic(dst, f, v, st)
 	case kStruct:
 		dst = append(dst, '{')
 		for i := range f.sub {
@@ -309,119 +382,73 @@ func (e *Encoder) appendValue(dst []byte, f *field, p, box unsafe.Pointer, st *s
 		return e.appendValue(dst, f.elem, ptr, ptr, st)
 	}
 	// kMethod, kReflect: reflection on the heap copy.
+	w := e.newWalker(st, f.notePath())
+	dst = w.value(dst, w.resolve(e.reflectField(f, p, box, st)), 0)
+	w.done(st)
+	return dst
+}
+
+// reflectField is the field at p (box: its heap copy, see appendField) as
+// a reflect.Value, for the generic value encoder.
+func (e *Encoder) reflectField(f *field, p, box unsafe.Pointer, st *state) reflect.Value {
+	switch f.kind {
+	case kAny:
+		return reflect.ValueOf(*(*any)(p))
+	case kStringer:
+		return reflect.ValueOf(*(*fmt.Stringer)(p))
+	}
 	if box == nil {
 		st.errs = append(st.errs, f.goName+": internal error: no copy of the event to read it from")
-		return append(dst, "null"...)
+		return reflect.Value{}
 	}
-	v := reflect.NewAt(f.typ, box).Elem().Interface()
-	if f.kind == kMethod {
-		return e.appendMethod(dst, f, v, st)
-	}
-	return e.appendDynamic(dst, f, v, st)
+	return reflect.NewAt(f.typ, box).Elem()
 }
 
-// appendMethod writes a value through the first of MarshalJSON,
-// MarshalText, Error and String it has, recovering a panic.
-func (e *Encoder) appendMethod(dst []byte, f *field, v any, st *state) (out []byte) {
-	mark := len(dst)
-	defer func() {
-		if r := recover(); r != nil {
-			out = append(dst[:mark], "null"...)
-			st.errs = append(st.errs, fmt.Sprintf("%s: %T panicked: %v", f.goName, v, r))
-		}
-	}()
-	switch m := v.(type) {
-	case json.Marshaler:
-		b, err := m.MarshalJSON()
-		if err == nil && !json.Valid(b) {
-			err = fmt.Errorf("MarshalJSON returned invalid JSON")
-		}
-		if err != nil {
-			st.errs = append(st.errs, fmt.Sprintf("%s: %v", f.goName, err))
-			return append(dst, "null"...)
-		}
-		return appendCompact(dst, b)
-	case encoding.TextMarshaler:
-		b, err := m.MarshalText()
-		if err != nil {
-			st.errs = append(st.errs, fmt.Sprintf("%s: %v", f.goName, err))
-			return append(dst, "null"...)
-		}
-		return appendString(dst, string(b), e.max)
-	case error:
-		return appendString(dst, m.Error(), e.max)
-	case fmt.Stringer:
-		return appendString(dst, m.String(), e.max)
+// slowKind reports the kinds the generic value encoder writes.
+func slowKind(k kind) bool { return k == kAny || k == kStringer || k == kMethod || k == kReflect }
+
+// notePath is the path notes about f name: its output path.
+func (f *field) notePath() string {
+	if f.path != "" {
+		return f.path
 	}
-	// A pointer-receiver method: call it on a heap copy.
-	pv := reflect.New(reflect.TypeOf(v))
-	pv.Elem().Set(reflect.ValueOf(v))
-	return e.appendMethod(dst[:mark], f, pv.Interface(), st)
+	return f.goName
 }
 
-// appendDynamic writes a value whose type is known only at run time.
+// appendStrings writes a []string field, cut (and noted) when the line
+// reaches its bound.
+func (e *Encoder) appendStrings(dst []byte, f *field, v []string, st *state) []byte {
+	dst = append(dst, '[')
+	for i, s := range v {
+		if i > 0 {
+			if st.over(dst) {
+				st.errs = append(st.errs, fmt.Sprintf("%s: cut after %d of %d elements to keep the line within its bound", f.notePath(), i, len(v)))
+				break
+			}
+			dst = append(dst, ',')
+		}
+		dst = appendString(dst, s, e.max)
+	}
+	return append(dst, ']')
+}
+
+// appendAddr writes an address as a JSON string; an IPv4 address in IPv6
+// form (as net.IP holds it) is written in IPv4 form, as net.IP.String does.
+// The zero Addr is written "" (callers leave it out before).
+func appendAddr(dst []byte, a netip.Addr) []byte {
+	if !a.IsValid() {
+		return append(dst, `""`...)
+	}
+	dst = append(dst, '"')
+	dst = a.Unmap().AppendTo(dst)
+	return append(dst, '"')
+}
+
+// appendDynamic writes v, a value whose type is known only at run time,
+// with the generic value encoder (value.go); f names it in notes.
 func (e *Encoder) appendDynamic(dst []byte, f *field, v any, st *state) []byte {
-	switch x := v.(type) {
-	case string:
-		return appendString(dst, x, e.max)
-	case bool:
-		return strconv.AppendBool(dst, x)
-	case int:
-		return strconv.AppendInt(dst, int64(x), 10)
-	case int64:
-		return strconv.AppendInt(dst, x, 10)
-	case float64:
-		return appendFloat(dst, x, 64)
-	case time.Time:
-		return appendTimestamp(dst, x)
-	case time.Duration:
-		return strconv.AppendInt(dst, int64(x), 10)
-	case json.Marshaler, encoding.TextMarshaler, error, fmt.Stringer:
-		return e.appendMethod(dst, f, x, st)
-	}
-	return e.appendReflect(dst, f, v, st)
-}
-
-// appendReflect is the slow path: encoding/json, with panics recovered and
-// floats it cannot encode (NaN, ±Inf) reported instead of losing the line.
-func (e *Encoder) appendReflect(dst []byte, f *field, v any, st *state) (out []byte) {
-	defer func() {
-		if r := recover(); r != nil {
-			out = append(dst, "null"...)
-			st.errs = append(st.errs, fmt.Sprintf("%s: %T panicked: %v", f.goName, v, r))
-		}
-	}()
-	b, err := json.Marshal(v)
-	if err != nil {
-		st.errs = append(st.errs, fmt.Sprintf("%s: %v", f.goName, err))
-		return append(dst, "null"...)
-	}
-	return appendCompact(dst, b)
-}
-
-// appendCompact appends JSON that is known valid, re-encoding its strings
-// so invalid UTF-8 cannot slip through a MarshalJSON method.
-func appendCompact(dst, b []byte) []byte {
-	var v any
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.UseNumber()
-	if err := d.Decode(&v); err != nil {
-		return append(dst, "null"...)
-	}
-	out, err := json.Marshal(v)
-	if err != nil {
-		return append(dst, "null"...)
-	}
-	return append(dst, out...)
-}
-
-// safeError calls err.Error(), recovering a panic.
-func (e *Encoder) safeError(err error, st *state) (s string) {
-	defer func() {
-		if r := recover(); r != nil {
-			s = fmt.Sprintf("%T (its Error method panicked)", err)
-			st.errs = append(st.errs, fmt.Sprintf("error: %T panicked: %v", err, r))
-		}
-	}()
-	return err.Error()
+	w := e.newWalker(st, f.notePath())
+	dst = w.value(dst, w.resolve(reflect.ValueOf(v)), 0)
+	w.done(st)
+	return dst
 }

@@ -422,13 +422,24 @@ var fieldCodes = [...]code{
 	kString: cString, kBool: cBool, kInt: cInt, kInt8: cInt8, kInt16: cInt16, kInt32: cInt32,
 	kInt64: cInt64, kUint: cUint, kUint8: cUint8, kUint16: cUint16, kUint32: cUint32, kUint64: cUint64,
 	kUintptr: cUintptr, kFloat32: cFloat32, kFloat64: cFloat64, kTime: cTime, kDuration: cInt64,
-	kStringSlice: cStrings, kError: cError,
+	kStringSlice: cStrings, kError: cError, kIP: cFieldSlow, kAddr: cFieldSlow,
 	kStringer: cFieldSlow, kMethod: cFieldSlow, kAny: cFieldSlow, kStruct: cFieldSlow, kPtr: cFieldSlow, kReflect: cFieldSlow,
 }
 
 // fieldStep is the step writing the event field f with key; the caller sets
 // its offset.
 func fieldStep(f *field, key []byte) step {
-	return step{code: fieldCodes[f.kind], key: key, field: f,
+	c := fieldCodes[f.kind]
+	switch {
+	case f.ipCheck && f.kind == kString:
+		c = cIPString
+	case f.ipCheck:
+		c = cIPStrings
+	case f.moved != nil:
+		c = cMoved
+	case f.seconds:
+		c = cFieldSlow
+	}
+	return step{code: c, key: key, field: f,
 		omit: f.omitEmpty || f.kind == kTime || f.ecsPath != "" && f.kind == kString}
 }

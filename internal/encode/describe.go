@@ -8,9 +8,9 @@ import (
 // What the encoder writes for a type, as data: the mapping generator
 // (ecs/esmapping) reads it instead of re-deriving the encoder's rules, so the
 // two cannot drift apart. Everything here reads the same typeInfo and field
-// descriptions the encoder runs on; only values that reach encoding/json
-// (maps, slices other than []string, arrays) are described with its rules,
-// because that is what writes them.
+// descriptions the encoder runs on; only values the generic value encoder
+// writes (maps, slices other than []string, arrays, interfaces) are
+// described with that encoder's rules, because that is what writes them.
 
 // ValueKind is the JSON a written value is, and what it means.
 type ValueKind uint8
@@ -23,7 +23,7 @@ const (
 	ValueFloat                         // a number, or null for NaN and ±Inf
 	ValueTime                          // an RFC 3339 string (UTC, at most 6 fraction digits where the encoder writes it)
 	ValueDuration                      // an integer: nanoseconds
-	ValueBytes                         // a base64 string ([]byte through encoding/json)
+	ValueBytes                         // a base64 string ([]byte inside a value)
 	ValueObject                        // an object of known keys: its members are entries of their own
 	ValueMap                           // an object whose keys are known only at run time; entries below it end in "*"
 	ValueAny                           // any JSON value, known only at run time (interfaces, MarshalJSON)
@@ -177,7 +177,7 @@ func tagOf(t reflect.Type, goName string) reflect.StructTag {
 // field describes f, written at path, the way appendValue writes it.
 func (d *describer) field(path []string, f *field, ecsPath string, depth int) {
 	switch f.kind {
-	case kString, kError, kStringer:
+	case kString, kError, kStringer, kIP, kAddr:
 		d.add(path, f, ecsPath, ValueString, false, f.typ)
 	case kBool:
 		d.add(path, f, ecsPath, ValueBool, false, f.typ)
@@ -193,8 +193,6 @@ func (d *describer) field(path []string, f *field, ecsPath string, depth int) {
 		d.add(path, f, ecsPath, ValueDuration, false, f.typ)
 	case kStringSlice:
 		d.add(path, f, ecsPath, ValueString, true, f.typ.Elem())
-	case kAny:
-		d.add(path, f, ecsPath, ValueAny, false, f.typ)
 	case kMethod:
 		if f.typ.Implements(jsonMarshaler) || reflect.PointerTo(f.typ).Implements(jsonMarshaler) {
 			d.add(path, f, ecsPath, ValueAny, false, f.typ)
@@ -211,9 +209,9 @@ func (d *describer) field(path []string, f *field, ecsPath string, depth int) {
 			s := &f.sub[i]
 			d.field(appendPath(path, s.key), s, "", depth+1)
 		}
-	case kReflect:
-		j := jsonDescriber{d: d, ecsPath: ecsPath}
-		j.value(path, f.goName, tagOf(d.root, f.goName), f.typ, false, depth, true)
+	case kReflect, kAny:
+		j := valueDescriber{d: d, ecsPath: ecsPath}
+		j.value(path, f.goName, tagOf(d.root, f.goName), f.typ, false, depth)
 	}
 }
 
@@ -221,50 +219,49 @@ func appendPath(path []string, key string) []string {
 	return append(append(make([]string, 0, len(path)+1), path...), key)
 }
 
-// jsonDescriber describes a value written by encoding/json (appendReflect),
-// by its rules: json tags, promoted fields of embedded structs, MarshalJSON
-// and MarshalText, []byte as base64.
-type jsonDescriber struct {
+// valueDescriber describes a value written by the generic value encoder
+// (value.go): pointers and interfaces followed; times, durations and
+// addresses by type; a value with MarshalJSON as any JSON, with
+// MarshalText, Error or String as a string; []byte in base64; structs by
+// their json tags, embedded structs inlined; every key by the key rule.
+type valueDescriber struct {
 	d       *describer
 	ecsPath string
 	stack   []reflect.Type // structs being described, to stop at recursive types
 }
 
-// maxJSONDepth bounds the description of values written by encoding/json;
-// deeper parts (a recursive type) are described as ValueAny.
-const maxJSONDepth = 16
-
-// member is the value being described: its Go field path and tag.
-type member struct {
-	goName string
-	tag    reflect.StructTag
-}
-
-// value describes a value of type t at path; addressable says encoding/json
-// may call pointer-receiver methods on it (slice and array elements, struct
-// fields reached through them), which it does not for map values.
-func (j *jsonDescriber) value(path []string, goName string, tag reflect.StructTag, t reflect.Type, list bool, depth int, addressable bool) {
+// value describes a value of type t at path.
+func (j *valueDescriber) value(path []string, goName string, tag reflect.StructTag, t reflect.Type, list bool, depth int) {
 	add := func(v ValueKind) { j.d.addNamed(path, goName, tag, j.ecsPath, v, list, t) }
-	if depth > maxJSONDepth {
-		add(ValueAny)
+	if depth > MaxValueDepth {
+		add(ValueAny) // left out by the encoder, noted
 		return
 	}
-	for t.Kind() == reflect.Pointer {
-		if j.marshals(t) {
+	for i := 0; ; i++ {
+		switch t {
+		case timeType:
+			add(ValueTime)
+			return
+		case durationType:
+			add(ValueDuration)
+			return
+		case ipType, addrType:
+			add(ValueString)
+			return
+		}
+		if t.Implements(jsonMarshaler) || reflect.PointerTo(t).Implements(jsonMarshaler) {
+			add(ValueAny)
+			return
+		}
+		if hasMethod(t) || reflect.PointerTo(t).Implements(textMarshaler) || reflect.PointerTo(t).Implements(errorType) ||
+			reflect.PointerTo(t).Implements(stringerType) {
+			add(ValueString)
+			return
+		}
+		if t.Kind() != reflect.Pointer || i == maxIndirections {
 			break
 		}
-		t, addressable = t.Elem(), true
-	}
-	switch {
-	case t == timeType:
-		add(ValueTime)
-		return
-	case t.Implements(jsonMarshaler) || addressable && t.Kind() != reflect.Pointer && reflect.PointerTo(t).Implements(jsonMarshaler):
-		add(ValueAny)
-		return
-	case t.Implements(textMarshaler) || addressable && t.Kind() != reflect.Pointer && reflect.PointerTo(t).Implements(textMarshaler):
-		add(ValueString)
-		return
+		t = t.Elem()
 	}
 	switch t.Kind() {
 	case reflect.String:
@@ -272,26 +269,22 @@ func (j *jsonDescriber) value(path []string, goName string, tag reflect.StructTa
 	case reflect.Bool:
 		add(ValueBool)
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		if t == durationType {
-			add(ValueDuration)
-		} else {
-			add(ValueInt)
-		}
+		add(ValueInt)
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
 		add(ValueUint)
 	case reflect.Float32, reflect.Float64:
 		add(ValueFloat)
 	case reflect.Slice:
-		if t.Elem().Kind() == reflect.Uint8 && !j.marshals(t.Elem()) && !j.marshals(reflect.PointerTo(t.Elem())) {
+		if t.Elem().Kind() == reflect.Uint8 {
 			add(ValueBytes)
 			return
 		}
-		j.value(path, goName, tag, t.Elem(), true, depth+1, true)
+		j.value(path, goName, tag, t.Elem(), true, depth+1)
 	case reflect.Array:
-		j.value(path, goName, tag, t.Elem(), true, depth+1, true)
+		j.value(path, goName, tag, t.Elem(), true, depth+1)
 	case reflect.Map:
 		add(ValueMap)
-		j.value(appendPath(path, "*"), goName, tag, t.Elem(), false, depth+1, false)
+		j.value(appendPath(path, "*"), goName, tag, t.Elem(), false, depth+1)
 	case reflect.Struct:
 		for _, s := range j.stack {
 			if s == t {
@@ -301,130 +294,67 @@ func (j *jsonDescriber) value(path []string, goName string, tag reflect.StructTa
 		}
 		add(ValueObject)
 		j.stack = append(j.stack, t)
-		for _, m := range jsonFields(t) {
-			j.value(appendPath(path, m.name), goName+"."+m.goName, m.tag, m.typ, list, depth+1, addressable)
+		for _, m := range structMembers(t) {
+			j.value(appendPath(path, m.name), goName+"."+m.goName, m.tag, m.typ, list, depth+1)
 		}
 		j.stack = j.stack[:len(j.stack)-1]
-	default: // interfaces; channels and functions fail to encode: null
+	default: // interfaces: any JSON; channels and functions: null
 		add(ValueAny)
 	}
 }
 
-func (j *jsonDescriber) marshals(t reflect.Type) bool {
-	return t.Implements(jsonMarshaler) || t.Implements(textMarshaler)
-}
-
-// jsonMember is one key encoding/json writes for a struct.
-type jsonMember struct {
-	name   string // the key
+// structMember is one key the value encoder writes for a struct.
+type structMember struct {
+	name   string // the key, by the key rule
 	goName string // the Go field's name
 	tag    reflect.StructTag
 	typ    reflect.Type
 }
 
-// jsonFields lists the keys encoding/json writes for the struct type t:
-// exported fields by their json tag name or Go name, "-" left out, fields
-// of embedded structs promoted (the shallowest of a name wins, a tagged one
-// among equals; equals otherwise cancel out), ",string" values as strings.
-func jsonFields(t reflect.Type) []jsonMember {
-	type cand struct {
-		jsonMember
-		depth  int
-		tagged bool
-	}
-	var cands []cand
-	var walk func(t reflect.Type, depth int, visited map[reflect.Type]bool)
-	walk = func(t reflect.Type, depth int, visited map[reflect.Type]bool) {
-		if visited[t] {
-			return
-		}
-		visited[t] = true
+// structMembers lists the keys the value encoder writes for the struct
+// type t, as the walker's structMembers reads them: exported fields by
+// their json tag name or Go name, "-" left out, embedded structs without
+// a name (and without methods) inlined; of two members with one key, the
+// later is written.
+func structMembers(t reflect.Type) []structMember {
+	var all []structMember
+	var walk func(t reflect.Type, depth int)
+	walk = func(t reflect.Type, depth int) {
 		for i := 0; i < t.NumField(); i++ {
 			sf := t.Field(i)
-			ft := sf.Type
-			if sf.Anonymous {
+			name, opts, _ := strings.Cut(sf.Tag.Get("json"), ",")
+			if name == "-" && opts == "" {
+				continue
+			}
+			if sf.Anonymous && name == "" {
+				ft := sf.Type
 				if ft.Kind() == reflect.Pointer {
 					ft = ft.Elem()
 				}
-				if !sf.IsExported() && ft.Kind() != reflect.Struct {
+				if ft.Kind() == reflect.Struct && !hasMethod(ft) && depth < maxIndirections {
+					walk(ft, depth+1)
 					continue
 				}
-			} else if !sf.IsExported() {
+			}
+			if !sf.IsExported() {
 				continue
 			}
-			tag := sf.Tag.Get("json")
-			if tag == "-" {
-				continue
-			}
-			name, opts, _ := strings.Cut(tag, ",")
-			if name == "" && sf.Anonymous && ft.Kind() == reflect.Struct {
-				walk(ft, depth+1, visited)
-				continue
-			}
-			typ := sf.Type
-			if hasOpt(opts, "string") && stringable(typ) {
-				typ = reflect.TypeFor[string]()
-			}
-			tagged := name != ""
 			if name == "" {
 				name = sf.Name
 			}
-			cands = append(cands, cand{jsonMember{name, sf.Name, sf.Tag, typ}, depth, tagged})
+			all = append(all, structMember{normKey(name), sf.Name, sf.Tag, sf.Type})
 		}
-		delete(visited, t)
 	}
-	walk(t, 0, map[reflect.Type]bool{})
-	var out []jsonMember
-	seen := map[string]bool{}
-	for _, c := range cands {
-		if seen[c.name] {
-			continue
+	walk(t, 0)
+	out := all[:0]
+	for i, m := range all {
+		later := false
+		for _, o := range all[i+1:] {
+			later = later || o.name == m.name
 		}
-		seen[c.name] = true
-		best, n, tagged := c, 0, 0
-		for _, o := range cands {
-			if o.name != c.name {
-				continue
-			}
-			switch {
-			case o.depth < best.depth:
-				best, n, tagged = o, 1, 0
-				if o.tagged {
-					tagged = 1
-				}
-			case o.depth == best.depth:
-				n++
-				if o.tagged {
-					tagged++
-					if !best.tagged {
-						best = o
-					}
-				}
-			}
-		}
-		if n == 1 || tagged == 1 {
-			out = append(out, best.jsonMember)
+		if !later {
+			out = append(out, m)
 		}
 	}
 	return out
-}
-
-func hasOpt(opts, want string) bool {
-	for o := range strings.SplitSeq(opts, ",") {
-		if o == want {
-			return true
-		}
-	}
-	return false
-}
-
-// stringable: the kinds encoding/json's ",string" option quotes.
-func stringable(t reflect.Type) bool {
-	switch t.Kind() {
-	case reflect.String, reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
-		reflect.Float32, reflect.Float64:
-		return true
-	}
-	return false
 }

@@ -41,6 +41,9 @@ func (e *Encoder) Placement(path, shape string) bool {
 	if shape == ShapeNull {
 		return true
 	}
+	if shape == "duration" { // adapters encode durations in nanoseconds
+		return DurationFits(path)
+	}
 	if strings.HasPrefix(shape, "array:") && (!f.array || f.typ == "object" || f.typ == "flattened") {
 		return false
 	}

@@ -59,10 +59,18 @@ import (
 	"github.com/pipelog/pipelog/event"
 )
 
-// DefaultMaxStringBytes is the length past which a string value is cut when
-// Config.MaxStringBytes is zero. Filebeat's default line limit is 10 MiB;
-// staying far below it keeps every line shippable.
-const DefaultMaxStringBytes = 1 << 20
+// DefaultMaxStringBytes is the length (in bytes of the string, before
+// escaping) past which a string value is cut when Config.MaxStringBytes is
+// zero.
+const DefaultMaxStringBytes = 256 << 10
+
+// DefaultMaxLineBytes bounds a whole line when Config.MaxLineBytes is zero:
+// 1 MiB less 4 KiB, so that a line with a Kafka record's key and headers
+// still fits Kafka's default message.max.bytes (1 MiB + 12 bytes), and far
+// below Filebeat's default max_bytes of 10 MiB per message (Filebeat cuts a
+// longer message, and its log input skips a line longer than its read
+// buffer can hold).
+const DefaultMaxLineBytes = 1<<20 - 4<<10
 
 // Config is what an Encoder writes on every line. Strings left empty are not
 // written.
@@ -77,6 +85,12 @@ type Config struct {
 	LoggerName         string // log.logger, unless a Record names its own
 	// MaxStringBytes cuts longer strings (0: DefaultMaxStringBytes, <0: never).
 	MaxStringBytes int
+	// MaxLineBytes bounds a whole line, newline included (0:
+	// DefaultMaxLineBytes, <0: never; at least 4096). A longer line is
+	// written again with its arrays, objects and strings cut, noted in
+	// Pipelog.encode_errors; should that still be too long, only the base
+	// fields (time, level, message, event, service) and the note are.
+	MaxLineBytes int
 }
 
 // Field is a fixed field (Config.Fields, Logger.With). An ECS name puts it
@@ -127,7 +141,10 @@ type Caller struct {
 type Encoder struct {
 	cfg    Config
 	max    int
-	root   *node // the library's tree, shared by every event type
+	line   int // MaxLineBytes, or 0 for no bound
+	cutMu  sync.Mutex
+	cutEnc atomic.Pointer[Encoder] // the same config with shorter strings, for a line over the bound
+	root   *node                   // the library's tree, shared by every event type
 	dyn    dynamicPlans
 	second atomic.Pointer[secondCache] // the last @timestamp second, formatted
 
@@ -150,9 +167,17 @@ func NewEncoder(cfg Config) *Encoder {
 	if cfg.Dataset == "" {
 		cfg.Dataset = cfg.ServiceName
 	}
-	e := &Encoder{cfg: cfg, max: cfg.MaxStringBytes}
+	e := &Encoder{cfg: cfg, max: cfg.MaxStringBytes, line: cfg.MaxLineBytes}
 	if e.max == 0 {
 		e.max = DefaultMaxStringBytes
+	}
+	switch {
+	case e.line == 0:
+		e.line = DefaultMaxLineBytes
+	case e.line < 0:
+		e.line = 0
+	case e.line < 4096:
+		e.line = 4096
 	}
 	e.root = e.libraryTree()
 	return e

@@ -232,7 +232,7 @@ func TestInvalidUTF8AndControlCharacters(t *testing.T) {
 	assert.Equal(t, want, m["message"])
 	assert.Equal(t, want, get(m, "url.path"))
 	assert.Equal(t, want, get(m, "error.message"))
-	assert.Equal(t, want, get(m, "Pipelog.Texts.free_text"), "dots in custom keys become _")
+	assert.Equal(t, want, get(m, "Pipelog.Texts.free.text"), "dots in custom keys nest (the key rule)")
 	assert.Equal(t, "svc\ufffd", get(m, "service.name"))
 	labels := get(m, "labels").(map[string]any)
 	assert.Equal(t, want, labels["origin"])
@@ -250,7 +250,7 @@ func TestHugeMessageIsCut(t *testing.T) {
 	assert.Less(t, len(line), encode.DefaultMaxStringBytes+4096)
 	assert.True(t, strings.HasSuffix(got, fmt.Sprintf("…(truncated %d bytes)", 10<<20-encode.DefaultMaxStringBytes)), got[len(got)-40:])
 
-	unlimited := newEncoder(t, encode.Config{MaxStringBytes: -1})
+	unlimited := newEncoder(t, encode.Config{MaxStringBytes: -1, MaxLineBytes: -1})
 	m, _ = encodeLine(t, unlimited, encode.Record{}, BadRequestReceived{Base: event.Info(msg)})
 	assert.Equal(t, msg, m["message"])
 }
@@ -269,7 +269,8 @@ func TestUserFieldsNamedLikeSpecFieldsStayCustom(t *testing.T) {
 	assert.Equal(t, "real", m["message"])
 	assert.Equal(t, encode.Version, m["ecs.version"])
 	assert.Equal(t, "info", m["log.level"])
-	assert.Equal(t, map[string]any{"message": "m", "@timestamp": "t", "ecs_version": "v", "log_level": "l"}, get(m, "Pipelog.ReservedNames"))
+	assert.Equal(t, map[string]any{"message": "m", "@timestamp": "t", "ecs": map[string]any{"version": "v"},
+		"log": map[string]any{"level": "l"}}, get(m, "Pipelog.ReservedNames"))
 }
 
 type ClaimsMessage struct {
@@ -475,4 +476,22 @@ func TestAllocAppend(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { buf = e.AppendDynamic(buf[:0], nil, rec, fields, nil) }); n != 0 {
 		t.Errorf("AppendDynamic: %v allocs per line", n)
 	}
+}
+
+// A label key that needs sanitising ('.', '*', '\') costs no allocation
+// either: it is sanitised as it is written.
+func TestAllocDirtyLabelKeys(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under -race; make test runs this test without it")
+	}
+	e := newEncoder(t, encode.Config{})
+	buf := make([]byte, 0, 4096)
+	rec := &encode.Record{Time: fixedTime, Base: event.Info("m"), Correlation: encode.Correlation{
+		Labels: []encode.Label{{Key: "tenant.id", Value: "acme"}, {Key: "job*step", Value: "2"}, {Key: "tenant_id", Value: "dup"}}}}
+	ev := Texts{Base: event.Info("m"), Path: "/x"}
+	if n := testing.AllocsPerRun(100, func() { buf, _ = appendEvent(e, nil, buf[:0], rec, ev) }); n != 0 {
+		t.Errorf("AppendEvent: %v allocs per line", n)
+	}
+	m, _ := encodeLine(t, e, *rec, ev)
+	assert.Equal(t, map[string]any{"tenant_id": "acme", "job_step": "2"}, m["labels"])
 }

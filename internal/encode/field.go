@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"time"
 )
 
 // An event type's fields: how each is read and written (kind), and how its
@@ -34,6 +35,8 @@ const (
 	kTime
 	kDuration
 	kStringSlice
+	kIP       // net.IP: an address, or nothing when empty
+	kAddr     // netip.Addr: an address, or nothing when zero
 	kError    // a field of interface type error
 	kStringer // a field of interface type fmt.Stringer
 	kMethod   // a concrete type with MarshalJSON, MarshalText, Error or String
@@ -55,6 +58,17 @@ type field struct {
 	omitEmpty bool
 	sub       []field // kStruct: the nested fields
 	elem      *field  // kPtr: the element
+	path      string  // the full output path, for notes
+
+	// seconds: a time.Duration written in whole seconds (the ECS uptime
+	// fields), not nanoseconds.
+	seconds bool
+	// ipCheck: a string or []string on an ECS ip field, whose every value is
+	// checked when written. One that is not an address moves the field to
+	// its slot in the custom namespace (moved, the field written there).
+	ipCheck bool
+	slot    int
+	moved   *field
 }
 
 // resolve sets f.kind (and sub/elem) from t.
@@ -68,6 +82,12 @@ func (f *field) resolve(t reflect.Type, depth int) error {
 		return nil
 	case durationType:
 		f.kind = kDuration
+		return nil
+	case ipType:
+		f.kind = kIP
+		return nil
+	case addrType:
+		f.kind = kAddr
 		return nil
 	case errorType:
 		f.kind = kError
@@ -143,6 +163,12 @@ func (f *field) resolve(t reflect.Type, depth int) error {
 			if name != "" {
 				sub.key = customKey(name)
 			}
+			if strings.Contains(sub.key, ".") {
+				// A dotted key nests: the generic value encoder builds
+				// such objects (see keys.go).
+				f.kind, f.sub = kReflect, nil
+				return nil
+			}
 			sub.jsonKey = appendKey(nil, sub.key)
 			if seen[sub.key] {
 				return fmt.Errorf("two fields use the key %q", sub.key)
@@ -166,7 +192,7 @@ func (f *field) resolve(t reflect.Type, depth int) error {
 // "array:<elem>", "duration", or "" when unknown until run time.
 func jsonTypeOf(f *field) string {
 	switch f.kind {
-	case kString, kError, kStringer:
+	case kString, kError, kStringer, kIP, kAddr:
 		return "string"
 	case kBool:
 		return "boolean"
@@ -210,7 +236,7 @@ func accepts(ecsType, shape string) bool {
 	case "keyword", "constant_keyword", "wildcard", "text", "match_only_text", "ip", "version":
 		return shape == "string"
 	case "long", "integer", "short", "byte", "unsigned_long":
-		return shape == "integer" || shape == "duration"
+		return shape == "integer"
 	case "float", "double", "half_float", "scaled_float":
 		return shape == "number" || shape == "integer"
 	case "boolean":
@@ -261,6 +287,24 @@ func checkECSField(path string, f *field) error {
 	if shape == "" {
 		return fmt.Errorf("%s has no fixed JSON type, so it cannot be checked against ECS %q (%s); use a concrete type", f.typ, path, typ)
 	}
+	if shape == "duration" {
+		unit, ok := durationUnits[path]
+		if !ok {
+			return fmt.Errorf("a time.Duration cannot go on ECS field %q (%s): ECS gives it no time unit; durations go on event.duration (nanoseconds) or the uptime fields (seconds)", path, typ)
+		}
+		leafOf(f).seconds = unit == time.Second
+		return nil
+	}
+	if typ == "ip" {
+		switch l := leafOf(f); {
+		case l.kind == kIP || l.kind == kAddr:
+		case f.kind == kString || f.kind == kStringSlice:
+			f.ipCheck = true
+		default:
+			return fmt.Errorf("ECS field %q is an ip: it takes a string, []string, net.IP or netip.Addr, not %s", path, f.typ)
+		}
+		return nil
+	}
 	if !accepts(typ, shape) {
 		return fmt.Errorf("Go type %s does not fit ECS field %q of type %s", f.typ, path, typ)
 	}
@@ -269,6 +313,42 @@ func checkECSField(path string, f *field) error {
 	}
 	return nil
 }
+
+// setPath sets the output path of f and of the fields below it.
+func (f *field) setPath(path string) {
+	f.path = path
+	for i := range f.sub {
+		f.sub[i].setPath(path + "." + f.sub[i].key)
+	}
+	if f.elem != nil {
+		f.elem.setPath(path)
+	}
+}
+
+// leafOf is f, or what f points to through pointers.
+func leafOf(f *field) *field {
+	for f.kind == kPtr {
+		f = f.elem
+	}
+	return f
+}
+
+// durationUnits are the ECS fields a time.Duration may be written to, and
+// the unit each is in: ECS types them all long, and only their descriptions
+// say the unit (TestDurationUnitsMatchECS reads them).
+var durationUnits = map[string]time.Duration{
+	"event.duration":        time.Nanosecond,
+	"process.uptime":        time.Second,
+	"process.parent.uptime": time.Second,
+	"host.uptime":           time.Second,
+	"host.target.uptime":    time.Second,
+	"dns.answers.ttl":       time.Second,
+}
+
+// DurationFits reports whether a time.Duration in nanoseconds may go on the
+// ECS field path as it is (adapters, which encode durations before they
+// know the field, place them only there).
+func DurationFits(path string) bool { return durationUnits[path] == time.Nanosecond }
 
 func firstChild(path string) string {
 	best := ""

@@ -3,9 +3,13 @@ package encode
 import (
 	"errors"
 	"fmt"
+	"net"
+	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Fixed is what a Logger writes on every line besides the Encoder's own
@@ -109,9 +113,9 @@ func (e *Encoder) Fix(parent *Fixed, fields []Field) (*Fixed, error) {
 			errs = append(errs, fmt.Errorf("field %q is an ECS field set, not a field", f.Key))
 			continue
 		}
-		v, shape := e.encodeFixed(f.Value)
-		if !accepts(typ, shape) {
-			errs = append(errs, fmt.Errorf("field %q: a %T does not fit ECS type %s", f.Key, f.Value, typ))
+		v, err := e.fixedValue(f.Key, typ, f.Value)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("field %q: %w", f.Key, err))
 			continue
 		}
 		slots = append(slots, slot{f.Key, v})
@@ -124,6 +128,45 @@ func (e *Encoder) Fix(parent *Fixed, fields []Field) (*Fixed, error) {
 	}
 	fx.shape = internShape(paths)
 	return fx, errors.Join(errs...)
+}
+
+// fixedValue encodes v for the ECS field path of type typ, or says why it
+// does not fit: durations only where ECS gives a unit (converted to it),
+// addresses only on ip fields that parse.
+func (e *Encoder) fixedValue(path, typ string, v any) ([]byte, error) {
+	switch x := v.(type) {
+	case net.IP:
+		a, ok := netip.AddrFromSlice(x)
+		if !ok {
+			return nil, fmt.Errorf("%v is not an IP address", x)
+		}
+		v = a
+	case time.Duration:
+		unit, ok := durationUnits[path]
+		if !ok {
+			return nil, fmt.Errorf("a time.Duration cannot go on ECS %s field %q: ECS gives it no time unit", typ, path)
+		}
+		return strconv.AppendInt(nil, int64(x/unit), 10), nil
+	}
+	if a, ok := v.(netip.Addr); ok {
+		if !a.IsValid() || typ != "ip" && !accepts(typ, "string") {
+			return nil, fmt.Errorf("%v does not fit ECS type %s", v, typ)
+		}
+		return appendAddr(nil, a), nil
+	}
+	b, shape := e.encodeFixed(v)
+	if !accepts(typ, shape) {
+		return nil, fmt.Errorf("a %T does not fit ECS type %s", v, typ)
+	}
+	if s, ok := v.(string); ok && typ == "ip" && !isAddr(s) {
+		return nil, fmt.Errorf("%q is not an IP address (ECS type ip)", s)
+	}
+	if ss, ok := v.([]string); ok && typ == "ip" {
+		if i := firstNonAddr(ss); i >= 0 {
+			return nil, fmt.Errorf("%q is not an IP address (ECS type ip)", ss[i])
+		}
+	}
+	return b, nil
 }
 
 // Fields returns the fields fx was made from.

@@ -76,16 +76,35 @@ func appendCut(dst []byte, s string, max int) []byte {
 
 // appendCutBody is appendCut after the opening quote.
 func appendCutBody(dst []byte, s string, max int) []byte {
-	n := max
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
+	n := cutPoint(s, max)
 	cut := len(s) - n
 	dst = appendEscaped(dst, s[:n])
 	dst = append(dst, "…(truncated "...)
 	dst = strconv.AppendInt(dst, int64(cut), 10)
 	dst = append(dst, " bytes)"...)
 	return append(dst, '"')
+}
+
+// cutPoint is where to cut s to at most max bytes without splitting a
+// rune: max, or up to three bytes before it when a rune that starts there
+// would be cut. Bytes that are not UTF-8 are no rune: they are cut where
+// they are (and written as U+FFFD), never searched past, so a string of
+// invalid bytes keeps its first max of them.
+func cutPoint(s string, max int) int {
+	for n := max; n >= 0 && n > max-utf8.UTFMax; n-- {
+		if utf8.RuneStart(s[n]) {
+			if n == max {
+				return max // s[max] starts a rune: nothing before it is split
+			}
+			if r, size := utf8.DecodeRuneInString(s[n:]); r != utf8.RuneError || size > 1 {
+				if n+size > max {
+					return n // this rune crosses max: cut before it
+				}
+			}
+			return max
+		}
+	}
+	return max
 }
 
 // load8 reads s[i:i+8] as a little-endian word. Indexing a slice of known
@@ -175,6 +194,11 @@ func appendKey(dst []byte, key string) []byte {
 // appendFloat appends f as a JSON number, or null for NaN and ±Inf, which
 // JSON cannot express and Elasticsearch would reject in a numeric field.
 func appendFloat(dst []byte, f float64, bits int) []byte {
+	if bits == 64 {
+		if out, ok := appendShortDecimal(dst, f); ok {
+			return out
+		}
+	}
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return append(dst, "null"...)
 	}
@@ -184,6 +208,70 @@ func appendFloat(dst []byte, f float64, bits int) []byte {
 		format = 'e'
 	}
 	return strconv.AppendFloat(dst, f, format, -1, bits)
+}
+
+// pow10 are the exact powers of ten appendShortDecimal tries.
+var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8}
+
+// appendShortDecimal writes f the way strconv.AppendFloat(dst, f, 'f', -1,
+// 64) does, for the values logs mostly carry (amounts, ratios, seconds: a
+// few decimals, fewer than 15 significant digits) at a fraction of its
+// cost; ok is false for any other value, which the caller formats with
+// strconv.
+//
+// It looks for the smallest k ≤ 8 for which n = round(f·10^k) is an
+// integer below 10^15 with n/10^k == f. That division is correctly rounded
+// (n and 10^k are exact), so the decimal n·10^-k parses back to f; below
+// 10^15 the spacing of decimals with k digits (≥ 10^-15·|f|) is wider than
+// the spacing of floats near f (≤ 2^-52·|f|), so no other decimal of k
+// digits parses to f either, and none of fewer digits does (k is the
+// smallest): it is the shortest, which is what strconv writes.
+func appendShortDecimal(dst []byte, f float64) ([]byte, bool) {
+	neg := f < 0
+	a := f
+	if neg {
+		a = -f
+	}
+	if !(a >= 1e-6 && a < 1e15) { // also false for NaN; 0 and -0 go to strconv
+		return dst, false
+	}
+	for k, p := range pow10 {
+		m := a * p
+		if m >= 1e15 {
+			return dst, false
+		}
+		n := math.Round(m)
+		if n/p != a {
+			continue
+		}
+		u := uint64(n)
+		if neg {
+			dst = append(dst, '-')
+		}
+		if k == 0 {
+			return strconv.AppendUint(dst, u, 10), true
+		}
+		var buf [24]byte
+		i := len(buf)
+		for j := 0; j < k; j++ {
+			i--
+			buf[i] = byte('0' + u%10)
+			u /= 10
+		}
+		i--
+		buf[i] = '.'
+		if u == 0 {
+			i--
+			buf[i] = '0'
+		}
+		for u > 0 {
+			i--
+			buf[i] = byte('0' + u%10)
+			u /= 10
+		}
+		return append(dst, buf[i:]...), true
+	}
+	return dst, false
 }
 
 // comma appends ',' unless dst ends an object opening, which lets the

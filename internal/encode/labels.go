@@ -47,31 +47,87 @@ func setLabel(labels []Label, l Label) []Label {
 // labelWriter writes the labels object, keeping keys unique after
 // sanitising: the first writer of a key wins, and writers go from the most
 // specific (the event) to the least (the Logger's fixed fields).
+//
+// A key is sanitised as it is written, straight into the line, and the
+// keys already written are compared where they are in the line: sanitising
+// a key into a string of its own would allocate on every line for a key
+// with a '.' in it.
 type labelWriter struct {
-	seen  [16]string
+	seen  [16]span
 	n     int
-	extra []string
+	extra []span
 }
 
+// span is a written key's place in the line: offsets, which stay valid when
+// the line's buffer grows.
+type span struct{ start, end int32 }
+
 func (w *labelWriter) add(dst []byte, key, value string, max int) []byte {
-	key = sanitizeLabelKey(key)
-	for _, k := range w.seen[:w.n] {
-		if k == key {
-			return dst
+	mark := len(dst)
+	dst = comma(dst)
+	ks := len(dst)
+	dst = appendLabelKey(dst, key)
+	k := dst[ks:]
+	for _, sp := range w.seen[:w.n] {
+		if string(dst[sp.start:sp.end]) == string(k) {
+			return dst[:mark]
 		}
 	}
-	for _, k := range w.extra {
-		if k == key {
-			return dst
+	for _, sp := range w.extra {
+		if string(dst[sp.start:sp.end]) == string(k) {
+			return dst[:mark]
 		}
 	}
+	sp := span{int32(ks), int32(len(dst))}
 	if w.n < len(w.seen) {
-		w.seen[w.n] = key
+		w.seen[w.n] = sp
 		w.n++
 	} else {
-		w.extra = append(w.extra, key)
+		w.extra = append(w.extra, sp)
 	}
-	dst = comma(dst)
-	dst = appendKey(dst, key)
 	return appendString(dst, value, max)
+}
+
+// appendLabelKey writes `"key":` with key sanitised as sanitizeLabelKey
+// does, in one canonical encoding (invalid UTF-8 as the bytes of U+FFFD, not
+// an escape), so that two keys are the same JSON key exactly when their
+// written bytes are equal.
+func appendLabelKey(dst []byte, key string) []byte {
+	if key == "" {
+		return append(dst, `"_":`...)
+	}
+	dst = append(dst, '"')
+	for i := 0; i < len(key); {
+		c := key[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '.' || c == '*' || c == '\\':
+				dst = append(dst, '_')
+			case safeASCII[c]:
+				dst = append(dst, c)
+			case c == '"':
+				dst = append(dst, '\\', '"')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(key[i:])
+		if r == utf8.RuneError && size == 1 {
+			// A run of invalid bytes is one U+FFFD, as strings.ToValidUTF8
+			// (and so sanitizeLabelKey) makes it.
+			dst = append(dst, "\uFFFD"...)
+			for i < len(key) {
+				if r, size := utf8.DecodeRuneInString(key[i:]); r != utf8.RuneError || size != 1 {
+					break
+				}
+				i++
+			}
+			continue
+		}
+		dst = append(dst, key[i:i+size]...)
+		i += size
+	}
+	return append(dst, '"', ':')
 }

@@ -72,8 +72,9 @@ func (e *Encoder) buildPlan(ti *typeInfo, sh *Shape) *plan {
 		obj := newNode(ti.rootKey, opObject)
 		for i := range ti.custom {
 			f := &ti.custom[i]
-			n := &node{name: f.key, key: appendKey(nil, f.key), op: opField, field: f}
-			obj.kids = append(obj.kids, n)
+			if err := obj.insert(f.key, &node{op: opField, field: f}); err != nil {
+				errs = append(errs, fmt.Errorf("field %s: %w", f.goName, err))
+			}
 		}
 		pl := p.root.child(pipelogRoot)
 		pl.kids = append(pl.kids, obj)
@@ -181,7 +182,8 @@ func singleLeaf(n *node) (*node, []byte, int) {
 // fieldAlways reports whether an event field is never left out: not
 // omitempty, not a time, not a pointer, not an ECS string.
 func fieldAlways(f *field) bool {
-	return !f.omitEmpty && f.kind != kTime && f.kind != kPtr && !(f.ecsPath != "" && f.kind == kString)
+	return !f.omitEmpty && f.kind != kTime && f.kind != kPtr && f.kind != kIP && f.kind != kAddr &&
+		!f.ipCheck && f.moved == nil && !f.seconds && !(f.ecsPath != "" && f.kind == kString)
 }
 
 // alwaysWrites reports whether n writes something on every line: a fixed

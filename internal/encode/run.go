@@ -1,6 +1,8 @@
 package encode
 
 import (
+	"fmt"
+	"net/netip"
 	"strconv"
 	"time"
 	"unsafe"
@@ -58,6 +60,9 @@ const (
 	cTime
 	cStrings
 	cError
+	cIPString  // a string on an ECS ip field: checked, moved when not an address
+	cIPStrings // the same for a []string
+	cMoved     // the custom-namespace slot of an ip field, written when it moved
 	cFieldSlow // any other kind: appendField
 )
 
@@ -264,17 +269,9 @@ func (e *Encoder) run(dst []byte, prog []step, in *input, st *state) []byte {
 			}
 		case cLabels:
 			dst = fused(e.appendLabels(dst, s, in, st), s)
-		case cErrMessage:
-			if r.Base.Err != nil {
-				dst = e.leafString(dst, s, e.safeError(r.Base.Err, st))
-			}
-		case cErrType:
-			if r.Base.Err != nil {
-				dst = e.leafString(dst, s, errorTypeName(r.Base.Err))
-			}
-		case cErrStack:
-			if r.Base.Err != nil {
-				dst = e.leafString(dst, s, stackTrace(r.Base.Err))
+		case cErrMessage, cErrType, cErrStack:
+			if err := r.Base.Err; err != nil {
+				dst = e.appendErrorLeaf(dst, s, err, st)
 			}
 		case cDynamic:
 			dst = fused(append(keyed(dst, s), in.dyn.fields[s.index].Value...), s)
@@ -353,14 +350,7 @@ func (e *Encoder) run(dst []byte, prog []step, in *input, st *state) []byte {
 		case cStrings:
 			v := *(*[]string)(unsafe.Add(p, s.off))
 			if len(v) != 0 || !s.omit {
-				dst = append(keyed(dst, s), '[')
-				for j, x := range v {
-					if j > 0 {
-						dst = append(dst, ',')
-					}
-					dst = appendString(dst, x, e.max)
-				}
-				dst = fused(append(dst, ']'), s)
+				dst = fused(e.appendStrings(keyed(dst, s), s.field, v, st), s)
 			}
 		case cError:
 			err := *(*error)(unsafe.Add(p, s.off))
@@ -369,6 +359,26 @@ func (e *Encoder) run(dst []byte, prog []step, in *input, st *state) []byte {
 				dst = fused(appendString(keyed(dst, s), e.safeError(err, st), e.max), s)
 			case !s.omit:
 				dst = fused(append(keyed(dst, s), "null"...), s)
+			}
+		case cIPString:
+			if v := *(*string)(unsafe.Add(p, s.off)); v != "" {
+				if isAddr(v) {
+					dst = keyString(dst, s, v, e.max)
+				} else {
+					e.moveIP(s.field, v, st)
+				}
+			}
+		case cIPStrings:
+			if v := *(*[]string)(unsafe.Add(p, s.off)); len(v) != 0 {
+				if bad := firstNonAddr(v); bad < 0 {
+					dst = fused(e.appendStrings(keyed(dst, s), s.field, v, st), s)
+				} else {
+					e.moveIP(s.field, v[bad], st)
+				}
+			}
+		case cMoved:
+			if st.moved&(1<<s.field.moved.slot) != 0 {
+				dst = fused(e.appendValue(append(comma(dst), s.key...), s.field, unsafe.Add(p, s.off), nil, st), s)
 			}
 		case cFieldSlow:
 			before := len(dst)
@@ -381,6 +391,69 @@ func (e *Encoder) run(dst []byte, prog []step, in *input, st *state) []byte {
 	return dst
 }
 
+// appendErrorLeaf writes error.message, error.type or error.stack_trace
+// (s.code says which) of err. What the encoder knows of err's type is
+// looked up once per line (state.ei).
+func (e *Encoder) appendErrorLeaf(dst []byte, s *step, err error, st *state) []byte {
+	ei := st.ei
+	if ei == nil {
+		ei = errInfoOf(err)
+		st.ei = ei
+	}
+	switch s.code {
+	case cErrMessage:
+		if ei.safe {
+			return e.leafString(dst, s, err.Error())
+		}
+		return e.leafString(dst, s, e.errorMessage(err, st))
+	case cErrType:
+		if ei.std {
+			return e.leafString(dst, s, errorTypeName(err))
+		}
+		return e.leafString(dst, s, ei.name)
+	}
+	if ei.stack || ei.unwraps {
+		return e.leafString(dst, s, stackTrace(err))
+	}
+	return dst
+}
+
+// isAddr reports whether s is an IPv4 or IPv6 address, as Elasticsearch's
+// ip type takes it.
+func isAddr(s string) bool {
+	_, err := netip.ParseAddr(s)
+	return err == nil
+}
+
+// firstNonAddr is the index of the first value of v that is not an
+// address, or -1.
+func firstNonAddr(v []string) int {
+	for i, x := range v {
+		if !isAddr(x) {
+			return i
+		}
+	}
+	return -1
+}
+
+// moveIP notes that the ip field f held bad, which is not an address, and
+// marks f's slot in the custom namespace, which writes it there.
+func (e *Encoder) moveIP(f *field, bad string, st *state) {
+	where := "left out"
+	if f.slot >= 0 {
+		st.moved |= 1 << f.slot
+		where = "written to its custom field instead"
+	}
+	st.errs = append(st.errs, fmt.Sprintf("%s (%s): %.64q is not an IP address; the field is %s", f.ecsPath, f.goName, bad, where))
+}
+
+// A line's notes are bounded: a map of a million colliding keys must not
+// make a line of a million notes.
+const (
+	maxNotes     = 32
+	maxNoteBytes = 1024
+)
+
 // appendEncodeErrors writes Pipelog.encode_errors, when there are any.
 func (e *Encoder) appendEncodeErrors(dst []byte, s *step, st *state) []byte {
 	if len(st.errs) == 0 {
@@ -391,7 +464,11 @@ func (e *Encoder) appendEncodeErrors(dst []byte, s *step, st *state) []byte {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendString(dst, m, e.max)
+		if i == maxNotes {
+			dst = appendString(dst, fmt.Sprintf("… and %d more", len(st.errs)-maxNotes), 0)
+			break
+		}
+		dst = appendString(dst, m, min(e.max, maxNoteBytes))
 	}
 	return fused(append(dst, ']'), s)
 }

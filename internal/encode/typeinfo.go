@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
+	"net/netip"
 	"reflect"
 	"strings"
 	"sync"
@@ -48,6 +50,8 @@ var (
 	basePtrType   = reflect.TypeFor[*event.Base]()
 	timeType      = reflect.TypeFor[time.Time]()
 	durationType  = reflect.TypeFor[time.Duration]()
+	ipType        = reflect.TypeFor[net.IP]()
+	addrType      = reflect.TypeFor[netip.Addr]()
 	errorType     = reflect.TypeFor[error]()
 	stringerType  = reflect.TypeFor[fmt.Stringer]()
 	jsonMarshaler = reflect.TypeFor[json.Marshaler]()
@@ -66,7 +70,17 @@ var (
 var ErrInvalidEvent = errors.New("ecs: invalid event type")
 
 // Check reports what is wrong with the event type t, or nil (ecs.Check).
-func Check(t reflect.Type) error { return describe(t).err }
+//
+// It reports everything Emit would: the type's own definition, and fields
+// that claim what pipelog writes itself or collide in the line's tree,
+// found by building the type's plan against an encoder that writes every
+// field it can.
+func Check(t reflect.Type) error { return checkEncoder().buildPlan(describe(t), nil).err }
+
+var checkEncoder = sync.OnceValue(func() *Encoder {
+	return NewEncoder(Config{ServiceName: "check", ServiceVersion: "v", ServiceEnvironment: "env",
+		ServiceNodeName: "node", Dataset: "check", Hostname: "host", PID: 1, LoggerName: "logger"})
+})
 
 // FieldType returns the ECS type of the field name and whether it is one.
 func FieldType(name string) (typ string, ok bool) { return fieldType(name) }
@@ -106,7 +120,7 @@ func buildTypeInfo(t reflect.Type, e *typeInfo) *typeInfo {
 			basePtr: e.basePtr, ptr: true, ecs: e.ecs, custom: e.custom, err: e.err, elem: e}
 	}
 	ti := &typeInfo{typ: t, name: eventName(t)}
-	ti.rootKey = capitalise(ti.name)
+	ti.rootKey = rootKeyOf(ti.name)
 	var errs []error
 	if t.Kind() != reflect.Struct {
 		ti.err = fmt.Errorf("%w %s: not a struct", ErrInvalidEvent, t)
@@ -177,6 +191,13 @@ func buildTypeInfo(t reflect.Type, e *typeInfo) *typeInfo {
 		}
 	}
 	walk(t, 0, "")
+	ti.slotIPFields(keys)
+	for i := range ti.ecs {
+		ti.ecs[i].setPath(ti.ecs[i].ecsPath)
+	}
+	for i := range ti.custom {
+		ti.custom[i].setPath(pipelogRoot + "." + ti.rootKey + "." + ti.custom[i].key)
+	}
 	for i := range ti.ecs {
 		ti.needsBox = ti.needsBox || needsPointer(&ti.ecs[i])
 	}
@@ -187,6 +208,31 @@ func buildTypeInfo(t reflect.Type, e *typeInfo) *typeInfo {
 		ti.err = fmt.Errorf("%w %s: %w", ErrInvalidEvent, t, errors.Join(errs...))
 	}
 	return ti
+}
+
+// slotIPFields gives each string ip field a slot and a field of the same
+// name in the custom namespace, where its value goes when it is not an
+// address (see moveIP). keys are the custom keys taken.
+func (ti *typeInfo) slotIPFields(keys map[string]string) {
+	n := 0
+	for i := range ti.ecs {
+		f := &ti.ecs[i]
+		if !f.ipCheck {
+			continue
+		}
+		f.slot = -1
+		key := normKey(f.goName)
+		if _, taken := keys[key]; taken || n == 64 {
+			continue // the value is then left out, with its note
+		}
+		f.slot = n
+		n++
+		keys[key] = f.goName
+		m := *f
+		m.ecsPath, m.ipCheck, m.key, m.moved = "", false, key, f
+		ti.custom = append(ti.custom, m)
+	}
+	// ti.ecs is not appended to after this, so the moved pointers hold.
 }
 
 // findBase locates the embedded event.Base the way Go's promotion rules do
@@ -230,11 +276,40 @@ func needsPointer(f *field) bool {
 	return false
 }
 
+// eventName is the type's name. A generic type's name lists its type
+// arguments with their import paths ("Gen[example.com/x/y.T]"); only each
+// package's name is kept ("Gen[y.T]"), as Go prints it in errors.
 func eventName(t reflect.Type) string {
-	if n := t.Name(); n != "" {
+	n := t.Name()
+	if n == "" {
+		n = t.String()
+	}
+	if !strings.ContainsRune(n, '[') {
 		return n
 	}
-	return t.String()
+	var b strings.Builder
+	start := 0 // of the current identifier, with its import path
+	for i := 0; i <= len(n); i++ {
+		if i < len(n) && !strings.ContainsRune("[],* ", rune(n[i])) {
+			continue
+		}
+		tok := n[start:i]
+		if j := strings.LastIndexByte(tok, '/'); j >= 0 {
+			tok = tok[j+1:]
+		}
+		b.WriteString(tok)
+		if i < len(n) {
+			b.WriteByte(n[i])
+		}
+		start = i + 1
+	}
+	return b.String()
+}
+
+// rootKeyOf is the event's key below Pipelog: one key segment, so a
+// generic type's package-qualified arguments lose their dots.
+func rootKeyOf(name string) string {
+	return normSegment(strings.ReplaceAll(capitalise(name), ".", "_"))
 }
 
 func capitalise(s string) string {
@@ -252,10 +327,6 @@ func capitalise(s string) string {
 	return string(u) + s[n:]
 }
 
-// customKey makes a json tag name safe as a key below Pipelog: the
-// ecs-logging spec allows dots only in the top-level log.level and
-// ecs.version, so a dot becomes '_' (Elasticsearch would otherwise expand
-// "a.b" into an object and could collide with a sibling "a").
-func customKey(name string) string {
-	return strings.ToValidUTF8(strings.ReplaceAll(name, ".", "_"), "\uFFFD")
-}
+// customKey is a json tag name as a key below Pipelog, by the key rule
+// (see keys.go): dots nest.
+func customKey(name string) string { return normKey(name) }
