@@ -184,3 +184,17 @@ func TestMappingsLines(t *testing.T) {
 		t.Errorf("bad lines: exit %d\n%s", code, out.String())
 	}
 }
+
+// The full mapping of the library's own events is accepted by the fake on
+// every supported line (bodies validated: mapping types, parameters by
+// release, composed templates that exist, ILM phases and actions).
+func TestSetupOnEveryRelease(t *testing.T) {
+	for _, v := range []string{"8.12.2", "8.13.4", "8.14.3", "8.15.5", "8.17.0", "8.19.7", "9.0.0", "9.1.0"} {
+		es := esfake.NewCluster(v)
+		code, out, errs := runSetup(t, program, "--url", es.URL, "--retention", "30d")
+		es.Close()
+		if code != 0 {
+			t.Errorf("%s: exit %d\n%s%s", v, code, out, errs)
+		}
+	}
+}

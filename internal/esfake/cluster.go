@@ -372,6 +372,9 @@ var knownTypes = map[string]bool{
 }
 
 func (c *Cluster) validateComponent(_ string, obj map[string]any) error {
+	if !c.atLeast(8, 16) && c.flavor != "serverless" && strings.Contains(fmt.Sprint(obj), "synthetic_source_keep") {
+		return fmt.Errorf("mapper_parsing_exception: unknown parameter [synthetic_source_keep] on mapper of type [keyword]")
+	}
 	for k := range obj {
 		if k != "template" && k != "version" && k != "_meta" && k != "deprecated" {
 			return fmt.Errorf("[component_template] unknown field [%s]", k)

@@ -248,12 +248,17 @@ func (cfg *Config) build(v Version) (*desired, error) {
 		priority = 250
 	}
 
-	var compact bytes.Buffer
-	if err := json.Compact(&compact, cfg.Mappings); err != nil {
+	var mappings any
+	if err := json.Unmarshal(cfg.Mappings, &mappings); err != nil {
 		return nil, fmt.Errorf("essetup: Config.Mappings: %w", err)
 	}
+	if !v.Serverless && !v.AtLeast(8, 16) {
+		// ECS 9's mappings set synthetic_source_keep on array fields; the
+		// parameter came in 8.16, and older releases refuse the mapping.
+		dropParam(mappings, "synthetic_source_keep")
+	}
 	d.component, d.hashes["component"], err = cfg.body(map[string]any{
-		"template": map[string]any{"mappings": json.RawMessage(compact.Bytes())},
+		"template": map[string]any{"mappings": mappings},
 		"version":  generation,
 	}, "explicit mappings of the fields pipelog writes to "+n.IndexPattern)
 	if err != nil {
@@ -309,6 +314,22 @@ func (cfg *Config) build(v Version) (*desired, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// dropParam removes the mapping parameter name from every field mapping
+// below "properties" in m (a decoded mappings object).
+func dropParam(m any, name string) {
+	obj, ok := m.(map[string]any)
+	if !ok {
+		return
+	}
+	props, _ := obj["properties"].(map[string]any)
+	for _, f := range props {
+		if fm, ok := f.(map[string]any); ok {
+			delete(fm, name)
+			dropParam(fm, name)
+		}
+	}
 }
 
 func (cfg *Config) ilmBody() ([]byte, string, error) {

@@ -387,3 +387,17 @@ func putRaw(tr essetup.Transport, path, body string) error {
 	}
 	return nil
 }
+
+// ECS 9 mappings carry synthetic_source_keep, which releases before 8.16
+// refuse: it is left out there, kept from 8.16 on.
+func TestSetupDropsNewMappingParameters(t *testing.T) {
+	cfg := retention30
+	cfg.Mappings = json.RawMessage(`{"properties":{"event":{"properties":{"category":{"ignore_above":1024,"synthetic_source_keep":"none","type":"keyword"}}}}}`)
+	for version, kept := range map[string]bool{"8.13.4": false, "8.15.3": false, "8.16.0": true, "9.1.0": true} {
+		es, tr := newFake(t, version)
+		setup(t, tr, cfg)
+		if got := strings.Contains(string(es.ComponentTemplate("pipelog-logs-orders_etl-mappings")), "synthetic_source_keep"); got != kept {
+			t.Errorf("%s: synthetic_source_keep kept %v", version, got)
+		}
+	}
+}
