@@ -105,7 +105,7 @@ func ExampleEnricher() {
 	ctx := context.WithValue(context.Background(), customerKey{}, "cust-42")
 	pipelog.Emit(ctx, log, PaymentDeclined{Base: event.Warn("payment declined"), Tenant: "acme"})
 	// Output:
-	// {"@timestamp":"2026-11-26T10:00:00.000000Z","log.level":"warn","message":"payment declined","ecs.version":"9.4.0","service":{"name":"orders-etl"},"event":{"action":"PaymentDeclined","kind":"event","dataset":"orders-etl"},"host":{"hostname":"worker-1"},"labels":{"customer":"cust-42"},"Pipelog":{"PaymentDeclined":{"Tenant":"acme","Items":0}}}
+	// {"@timestamp":"2026-11-26T10:00:00.000000Z","log.level":"warn","message":"payment declined","ecs.version":"9.4.0","service":{"name":"orders-etl"},"event":{"action":"PaymentDeclined","kind":"event","dataset":"orders_etl"},"host":{"hostname":"worker-1"},"labels":{"customer":"cust-42"},"Pipelog":{"PaymentDeclined":{"Tenant":"acme","Items":0}}}
 }
 
 // Sampling a flood: the first two events of the type are written, the
@@ -140,5 +140,5 @@ func ExampleConfig_statsInterval() {
 	}
 	log.Close(context.Background())
 	// Output:
-	// {"@timestamp":"2026-11-26T10:00:00.000000Z","log.level":"info","message":"pipelog stats","ecs.version":"9.4.0","service":{"name":"orders-etl"},"event":{"action":"LoggerStats","kind":"metric","dataset":"orders-etl"},"host":{"hostname":"worker-1"},"Pipelog":{"LoggerStats":{"written":0,"failed":0,"dropped":0,"sink_errors":0,"errors":0,"sampled":0,"enricher_panics":0,"sink_dropped":0,"sink_dead_lettered":0,"sink_undelivered":0}}}
+	// {"@timestamp":"2026-11-26T10:00:00.000000Z","log.level":"info","message":"pipelog stats","ecs.version":"9.4.0","service":{"name":"orders-etl"},"event":{"action":"LoggerStats","kind":"metric","dataset":"orders_etl"},"host":{"hostname":"worker-1"},"Pipelog":{"LoggerStats":{"written":0,"failed":0,"dropped":0,"sink_errors":0,"errors":0,"sampled":0,"enricher_panics":0,"sink_dropped":0,"sink_dead_lettered":0,"sink_undelivered":0}}}
 }

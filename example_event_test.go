@@ -42,7 +42,7 @@ func ExampleEmit() {
 		Items:  3,
 	})
 	// Output:
-	// {"@timestamp":"2026-11-26T10:00:00.000000Z","log.level":"warn","message":"payment declined","ecs.version":"9.4.0","service":{"name":"orders-etl"},"event":{"action":"PaymentDeclined","kind":"event","dataset":"orders-etl"},"host":{"hostname":"worker-1"},"error":{"message":"credit limit exceeded","type":"*errors.errorString"},"url":{"path":"/v1/orders"},"Pipelog":{"PaymentDeclined":{"Tenant":"acme","Items":3}}}
+	// {"@timestamp":"2026-11-26T10:00:00.000000Z","log.level":"warn","message":"payment declined","ecs.version":"9.4.0","service":{"name":"orders-etl"},"event":{"action":"PaymentDeclined","kind":"event","dataset":"orders_etl"},"host":{"hostname":"worker-1"},"error":{"message":"credit limit exceeded","type":"*errors.errorString"},"url":{"path":"/v1/orders"},"Pipelog":{"PaymentDeclined":{"Tenant":"acme","Items":3}}}
 }
 
 // A Logger with two sinks: everything to a human-readable console (for
@@ -71,5 +71,5 @@ func ExampleNew_sinks() {
 	// Output:
 	// 10:00:00.000 INFO  PaymentDeclined payment retried Tenant=acme Items=1
 	// 10:00:00.000 ERROR PaymentDeclined payment declined error.message="card expired" Tenant=acme Items=0
-	// {"@timestamp":"2026-11-26T10:00:00.000000Z","log.level":"error","message":"payment declined","ecs.version":"9.4.0","service":{"name":"orders-etl"},"event":{"action":"PaymentDeclined","kind":"event","dataset":"orders-etl"},"host":{"hostname":"worker-1"},"error":{"message":"card expired","type":"*errors.errorString"},"Pipelog":{"PaymentDeclined":{"Tenant":"acme","Items":0}}}
+	// {"@timestamp":"2026-11-26T10:00:00.000000Z","log.level":"error","message":"payment declined","ecs.version":"9.4.0","service":{"name":"orders-etl"},"event":{"action":"PaymentDeclined","kind":"event","dataset":"orders_etl"},"host":{"hostname":"worker-1"},"error":{"message":"card expired","type":"*errors.errorString"},"Pipelog":{"PaymentDeclined":{"Tenant":"acme","Items":0}}}
 }

@@ -53,9 +53,14 @@ type Config struct {
 	Version     string // service.version
 	Environment string // service.environment
 	NodeName    string // service.node.name
-	Dataset     string // event.dataset
+	Dataset     string // event.dataset; sanitised like a data stream's dataset ("orders-etl" → "orders_etl")
 	Name        string // log.logger
 	Hostname    string // host.hostname; defaults to os.Hostname()
+
+	// DataStream, when set, adds data_stream.type/dataset/namespace to
+	// every line: set it when the lines go to that Elasticsearch data
+	// stream (see DataStream).
+	DataStream *DataStream
 
 	// Level is the least severe level written. The zero value is LevelInfo.
 	Level event.Level
@@ -148,12 +153,16 @@ func New(cfg Config) (*Logger, error) {
 	if len(sinks) == 0 {
 		sinks = []sink.Sink{sink.NewWriter(os.Stdout, sink.WriterConfig{})}
 	}
+	dsFields, err := dataStreamFields(&cfg, sinks)
+	if err != nil {
+		return nil, fmt.Errorf("pipelog: %w", err)
+	}
 	enc := encode.NewEncoder(encode.Config{
 		ServiceName:        cfg.Service,
 		ServiceVersion:     cfg.Version,
 		ServiceEnvironment: cfg.Environment,
 		ServiceNodeName:    cfg.NodeName,
-		Dataset:            cfg.Dataset,
+		Dataset:            eventDataset(&cfg),
 		Hostname:           cfg.Hostname,
 		PID:                os.Getpid(),
 		LoggerName:         cfg.Name,
@@ -165,7 +174,7 @@ func New(cfg Config) (*Logger, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pipelog: %w", err)
 	}
-	fx, err := enc.Fix(nil, encodeFields(cfg.Fields))
+	fx, err := enc.Fix(nil, append(dsFields, encodeFields(cfg.Fields)...))
 	if err != nil {
 		err = fmt.Errorf("pipelog: Config.Fields: %w", err)
 	}

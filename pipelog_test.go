@@ -65,7 +65,7 @@ func TestEmitQuickStart(t *testing.T) {
 	assert.Equal(t, "rejected order", m["message"])
 	assert.Equal(t, "error", m["log.level"])
 	assert.Equal(t, "BadRequestReceived", field(m, "event.action"))
-	assert.Equal(t, "orders-etl", field(m, "event.dataset"))
+	assert.Equal(t, "orders_etl", field(m, "event.dataset")) // sanitised: the data stream dataset
 	assert.Equal(t, "prod", field(m, "service.environment"))
 	assert.Equal(t, "run-1", field(m, "trace.id"))
 	assert.Equal(t, "loader-2", field(m, "process.thread.name"))

@@ -17,6 +17,7 @@ import (
 
 	logctx "github.com/pipelog/pipelog/context"
 	"github.com/pipelog/pipelog/event"
+	"github.com/pipelog/pipelog/internal/dsname"
 	"github.com/pipelog/pipelog/sink"
 )
 
@@ -83,7 +84,7 @@ func newFloor(cfg floorConfig) *floorLogger {
 		svc = f.appendString(append(svc, `,"environment":`...), cfg.Environment)
 	}
 	f.service = append(svc, '}')
-	f.dataset = f.appendString(append([]byte(nil), `,"dataset":`...), cfg.Service)
+	f.dataset = f.appendString(append([]byte(nil), `,"dataset":`...), dsname.Part(cfg.Service, dsname.DefaultDataset)) // as pipelog derives it
 	host := append([]byte(nil), `},"host":{"hostname":`...)
 	host = f.appendString(host, cfg.Hostname)
 	host = append(host, `},"process":{"pid":`...)

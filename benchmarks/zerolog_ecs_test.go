@@ -72,7 +72,7 @@ func (z *zerologECS) emit() {
 	err := errRejected
 	z.l.Warn().
 		Dict("event", zerolog.Dict().Str("action", "OrderRejected").Str("kind", "event").
-			Bytes("id", z.ids.append(id[:0])).Str("dataset", "orders-etl").Str("reason", "credit")).
+			Bytes("id", z.ids.append(id[:0])).Str("dataset", "orders_etl").Str("reason", "credit")).
 		Dict("process", zerolog.Dict().Int("pid", z.pid).Dict("thread", zerolog.Dict().Str("name", worker))).
 		Dict("trace", zerolog.Dict().Str("id", traceID)).
 		Dict("span", zerolog.Dict().Str("id", spanID)).

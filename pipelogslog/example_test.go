@@ -36,6 +36,6 @@ func ExampleNewHandler() {
 		slog.Group("order", slog.String("id", "o-17"), slog.Int("items", 3)))
 	logger.ErrorContext(ctx, "order failed", "err", errors.New("stock service down"))
 	// Output:
-	// {"log.level":"info","message":"order accepted","ecs.version":"9.4.0","service":{"name":"orders-api"},"event":{"kind":"event","dataset":"orders-api"},"host":{"hostname":"web-1"},"trace":{"id":"4bf92f3577b34da6a3ce929d0e0e4736"},"span":{"id":"00f067aa0ba902b7"},"url":{"path":"/v1/orders"},"Pipelog":{"Attrs":{"tenant":"acme","order":{"id":"o-17","items":3}}}}
-	// {"log.level":"error","message":"order failed","ecs.version":"9.4.0","service":{"name":"orders-api"},"event":{"kind":"event","dataset":"orders-api"},"host":{"hostname":"web-1"},"trace":{"id":"4bf92f3577b34da6a3ce929d0e0e4736"},"span":{"id":"00f067aa0ba902b7"},"error":{"message":"stock service down","type":"*errors.errorString"},"Pipelog":{"Attrs":{"tenant":"acme"}}}
+	// {"log.level":"info","message":"order accepted","ecs.version":"9.4.0","service":{"name":"orders-api"},"event":{"kind":"event","dataset":"orders_api"},"host":{"hostname":"web-1"},"trace":{"id":"4bf92f3577b34da6a3ce929d0e0e4736"},"span":{"id":"00f067aa0ba902b7"},"url":{"path":"/v1/orders"},"Pipelog":{"Attrs":{"tenant":"acme","order":{"id":"o-17","items":3}}}}
+	// {"log.level":"error","message":"order failed","ecs.version":"9.4.0","service":{"name":"orders-api"},"event":{"kind":"event","dataset":"orders_api"},"host":{"hostname":"web-1"},"trace":{"id":"4bf92f3577b34da6a3ce929d0e0e4736"},"span":{"id":"00f067aa0ba902b7"},"error":{"message":"stock service down","type":"*errors.errorString"},"Pipelog":{"Attrs":{"tenant":"acme"}}}
 }

@@ -36,8 +36,8 @@ func ExampleNewCore() {
 		zap.String("message", "user-supplied"),
 		zap.Error(fmt.Errorf("charge: %w", errNoFunds)))
 	// Output:
-	// {"log.level":"info","message":"order accepted","ecs.version":"9.4.0","service":{"name":"orders-api"},"event":{"kind":"event","dataset":"orders-api"},"host":{"hostname":"web-1"},"log":{"logger":"checkout"},"url":{"path":"/v1/orders"},"Pipelog":{"Attrs":{"items":3}}}
-	// {"log.level":"error","message":"order failed","ecs.version":"9.4.0","service":{"name":"orders-api"},"event":{"kind":"event","dataset":"orders-api"},"host":{"hostname":"web-1"},"log":{"logger":"checkout"},"error":{"message":"charge: insufficient funds","type":"pipelogzap_test.fundsError"},"Pipelog":{"Attrs":{"payment":{"message":"user-supplied"}}}}
+	// {"log.level":"info","message":"order accepted","ecs.version":"9.4.0","service":{"name":"orders-api"},"event":{"kind":"event","dataset":"orders_api"},"host":{"hostname":"web-1"},"log":{"logger":"checkout"},"url":{"path":"/v1/orders"},"Pipelog":{"Attrs":{"items":3}}}
+	// {"log.level":"error","message":"order failed","ecs.version":"9.4.0","service":{"name":"orders-api"},"event":{"kind":"event","dataset":"orders_api"},"host":{"hostname":"web-1"},"log":{"logger":"checkout"},"error":{"message":"charge: insufficient funds","type":"pipelogzap_test.fundsError"},"Pipelog":{"Attrs":{"payment":{"message":"user-supplied"}}}}
 }
 
 type fundsError struct{}

@@ -2,6 +2,8 @@
 // its own in this folder:
 //
 //	pipelog help              list the subcommands
+//	pipelog setup [--print]   install a data stream's templates and lifecycle (setup.go)
+//	pipelog mappings          lint the Elasticsearch mapping of the event types (mappings.go)
 //
 // Subcommands read the same connection flags and environment variables as
 // the Elasticsearch sink where they talk to a cluster.

@@ -7,6 +7,7 @@
 //	go run ./examples/batch                        # the embedded testdata/orders.csv, output in a temp dir
 //	go run ./examples/batch -in orders.csv -out ./out
 //	go run ./examples/batch -es-url http://localhost:9200   # or PIPELOG_ES_URL
+//	go run ./examples/batch -setup --print                  # the data stream's templates (setup.go)
 //
 // Every event of a run shares one trace.id: the run ID that pipelog.RunJob
 // mints. Standard output carries the NDJSON events only (pipe it to jq); a
@@ -92,6 +93,9 @@ type summary struct {
 // code. Log lines go to stdout, and nothing else does, so that it can be
 // piped to jq; the summary and errors go to stderr.
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && (args[0] == "-setup" || args[0] == "--setup") {
+		return runSetup(args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("batch", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o options
@@ -132,7 +136,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if o.esURL != "" {
 		es, err := elasticsearch.New(elasticsearch.Config{
 			Addresses:      []string{o.esURL},
-			Dataset:        "orders_etl",
+			Dataset:        dataset,
 			DeadLetterPath: filepath.Join(o.out, "pipelog-batch.deadletter.ndjson"),
 		})
 		if err != nil {
@@ -142,7 +146,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		sinks = append(sinks, es)
 	}
-	log, err := pipelog.New(pipelog.Config{Service: "orders-etl", Version: "1.0.0", Sinks: sinks})
+	log, err := pipelog.New(pipelog.Config{Service: "orders-etl", Version: "1.0.0", Sinks: sinks,
+		DataStream: &pipelog.DataStream{Dataset: dataset}})
 	if err != nil {
 		fmt.Fprintln(stderr, "batch:", err)
 		return 1

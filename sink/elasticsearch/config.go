@@ -11,6 +11,7 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 
+	"github.com/pipelog/pipelog/internal/dsname"
 	"github.com/pipelog/pipelog/sink"
 )
 
@@ -125,27 +126,7 @@ func DataStreamName(typ, dataset, namespace string) string {
 	return sanitizeDSPart(typ, "logs") + "-" + sanitizeDSPart(dataset, "generic") + "-" + sanitizeDSPart(namespace, "default")
 }
 
-func sanitizeDSPart(s, def string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(s) {
-		switch r {
-		case '\\', '/', '*', '?', '"', '<', '>', '|', ',', '#', ':', ' ', '-', '\t', '\n', '\r':
-			r = '_'
-		}
-		if r < 0x20 || r == 0x7f {
-			r = '_'
-		}
-		b.WriteRune(r)
-	}
-	out := strings.TrimLeft(b.String(), "_+.")
-	if len(out) > 100 {
-		out = strings.ToValidUTF8(out[:100], "")
-	}
-	if out == "" {
-		return def
-	}
-	return out
-}
+func sanitizeDSPart(s, def string) string { return dsname.Part(s, def) }
 
 // setDefaults replaces every zero field with its documented default.
 func (cfg *Config) setDefaults() error {

@@ -1,0 +1,3 @@
+package esmapping
+
+//go:generate go run ./gen
