@@ -221,7 +221,9 @@ func (ti *typeInfo) slotIPFields(keys map[string]string) {
 			continue
 		}
 		f.slot = -1
-		key := normKey(f.goName)
+		// The field's own name, as the custom fields of an embedded struct
+		// are keyed (not its Go path through the embedding).
+		key := f.goName[strings.LastIndexByte(f.goName, '.')+1:]
 		if _, taken := keys[key]; taken || n == 64 {
 			continue // the value is then left out, with its note
 		}
