@@ -464,7 +464,7 @@ func TestPanickingSinkThenHealthySink(t *testing.T) {
 
 type downSink struct{}
 
-func (downSink) Write([]byte) error            { return errors.New("down") }
+func (downSink) Write([]byte) error          { return errors.New("down") }
 func (downSink) Flush(context.Context) error { return nil }
 func (downSink) Close(context.Context) error { return nil }
 
