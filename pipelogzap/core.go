@@ -11,6 +11,7 @@ package pipelogzap
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -48,7 +49,19 @@ import (
 //     written once, and ecs.version stays top-level after zap.Namespace.
 //   - The caller's field slice is only read, never modified.
 //   - Levels: Debug → debug, Info → info, Warn → warn, Error → error,
-//     DPanic/Panic/Fatal → error+1/+2/+3.
+//     DPanic/Panic/Fatal → dpanic/panic/fatal, as ecszap writes them (their
+//     event levels, for Config.Level and MinLevel, are Error+1/+2/+3).
+//   - zap.Object (and zap.Dict, zap.Any of an ObjectMarshaler) is one
+//     object: its members go on ECS fields only when every one of them
+//     fits one; otherwise all of it goes under Pipelog.Attrs, with a note
+//     (see pipelogslog.NewHandler). zap.Namespace is a prefix, not an
+//     object: each field after it is placed on its own.
+//   - Every method of the caller's values the core calls is guarded:
+//     MarshalLogObject, MarshalLogArray, MarshalJSON, MarshalText, Error,
+//     String (zap guards Stringer and NamedError itself and writes
+//     "<key>Error" / "<nil>"). A panic is noted in Pipelog.encode_errors
+//     and the field is left out (an object keeps the members it added
+//     before it panicked); the host never panics because of a field.
 //   - Entry.LoggerName (zap's Named) is log.logger, after pipelog's
 //     Config.Name.
 //   - Entry.Caller (zap.AddCaller) is log.origin.*; Entry.Stack
@@ -128,6 +141,20 @@ func zapLevel(l zapcore.Level) event.Level {
 	return event.Level(min(127, int(event.LevelError)+int(l-zapcore.ErrorLevel)))
 }
 
+// zapLevelName names the levels above Error as zap and ecszap do; the
+// others are named by their event level.
+func zapLevelName(l zapcore.Level) string {
+	switch l {
+	case zapcore.DPanicLevel:
+		return "dpanic"
+	case zapcore.PanicLevel:
+		return "panic"
+	case zapcore.FatalLevel:
+		return "fatal"
+	}
+	return ""
+}
+
 func (zc *zapCore) Enabled(level zapcore.Level) bool {
 	return zc.l != nil && zc.l.C.Enabled(zapLevel(level))
 }
@@ -177,7 +204,7 @@ func (zc *zapCore) Write(ent zapcore.Entry, fields []zapcore.Field) error {
 	}
 	zs.obj.a = nil
 	ln := c.GetLine()
-	rec := encode.Record{Time: ent.Time, Logger: zc.loggerName(ent.LoggerName)}
+	rec := encode.Record{Time: ent.Time, Logger: zc.loggerName(ent.LoggerName), LevelName: zapLevelName(ent.Level)}
 	if rec.Time.IsZero() {
 		rec.Time = c.Now()
 	}
@@ -241,7 +268,26 @@ func addZapField(o *zapObjectEncoder, f *zapcore.Field, err *error, ctx *context
 			*ctx = c
 		}
 		return
+	case zapcore.ObjectMarshalerType, zapcore.ArrayMarshalerType, zapcore.InlineMarshalerType:
+		addGuarded(o, f)
+		return
 	}
+	f.AddTo(o)
+}
+
+// addGuarded is f.AddTo behind a recover, for the fields whose AddTo runs
+// the caller's code outside the encoder's own guards: zap.Inline calls
+// MarshalLogObject directly, and AddTo calls the Error method of what a
+// marshaller returned. A panic leaves the field out (what an object added
+// before it stays), noted.
+func addGuarded(o *zapObjectEncoder, f *zapcore.Field) {
+	depth := o.a.Depth()
+	defer func() {
+		if r := recover(); r != nil {
+			o.a.CloseUnitsTo(depth)
+			o.a.AddProblemAt(f.Key, fmt.Sprintf("%T panicked: %s", f.Interface, encode.PanicText(r)))
+		}
+	}()
 	f.AddTo(o)
 }
 
@@ -250,10 +296,16 @@ type zapObjectEncoder struct {
 	a *encode.Attrs
 }
 
-func (o *zapObjectEncoder) AddArray(key string, m zapcore.ArrayMarshaler) error {
+// AddArray writes the array m marshals; if MarshalLogArray panics (at any
+// depth: nested arrays and objects are marshalled inside it), the array is
+// left out, noted.
+func (o *zapObjectEncoder) AddArray(key string, m zapcore.ArrayMarshaler) (err error) {
 	ae := getZapArray(o.a.Encoder())
-	err := ae.marshal(m)
-	o.a.AddRaw(key, ae.buf, encode.ShapeOf(ae.buf))
+	if ae.guardedMarshal(m, &err) {
+		o.a.AddRaw(key, ae.buf, encode.ShapeOf(ae.buf))
+	} else {
+		o.a.AddProblemAt(key, fmt.Sprintf("%T's MarshalLogArray panicked: %s; the array is left out", m, ae.panicked))
+	}
 	for _, p := range ae.probs {
 		o.a.AddProblem(p)
 	}
@@ -261,14 +313,19 @@ func (o *zapObjectEncoder) AddArray(key string, m zapcore.ArrayMarshaler) error 
 	return err
 }
 
-func (o *zapObjectEncoder) AddObject(key string, m zapcore.ObjectMarshaler) error {
+// AddObject writes the object m marshals, as one unit (see NewCore); if
+// MarshalLogObject panics, the members it added stay, noted.
+func (o *zapObjectEncoder) AddObject(key string, m zapcore.ObjectMarshaler) (err error) {
 	depth := o.a.Depth()
-	o.a.OpenGroup(key)
-	err := m.MarshalLogObject(o)
-	for o.a.Depth() > depth { // also closes namespaces the object opened
-		o.a.CloseGroup()
-	}
-	return err
+	o.a.OpenUnit(key)
+	defer func() {
+		if r := recover(); r != nil {
+			o.a.AddProblemAt(key, fmt.Sprintf("%T's MarshalLogObject panicked: %s", m, encode.PanicText(r)))
+			err = nil
+		}
+		o.a.CloseUnitsTo(depth) // also closes namespaces the object opened
+	}()
+	return m.MarshalLogObject(o)
 }
 
 func (o *zapObjectEncoder) AddBinary(key string, v []byte) {
@@ -314,9 +371,10 @@ func (o *zapObjectEncoder) OpenNamespace(key string) { o.a.OpenGroup(key) }
 
 // zapArrayEncoder is a zapcore.ArrayEncoder appending one JSON array.
 type zapArrayEncoder struct {
-	enc   *encode.Encoder
-	buf   []byte
-	probs []string
+	enc      *encode.Encoder
+	buf      []byte
+	probs    []string
+	panicked string // what MarshalLogArray panicked with (guardedMarshal)
 }
 
 var zapArrays = sync.Pool{New: func() any { return new(zapArrayEncoder) }}
@@ -333,6 +391,17 @@ func putZapArray(ae *zapArrayEncoder) {
 	}
 	ae.enc = nil
 	zapArrays.Put(ae)
+}
+
+// guardedMarshal is marshal behind a recover: false if it panicked.
+func (ae *zapArrayEncoder) guardedMarshal(m zapcore.ArrayMarshaler, err *error) (ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			ae.panicked, ok = encode.PanicText(r), false
+		}
+	}()
+	*err = ae.marshal(m)
+	return true
 }
 
 func (ae *zapArrayEncoder) marshal(m zapcore.ArrayMarshaler) error {

@@ -3,7 +3,8 @@ package encode
 import (
 	"bytes"
 	"encoding/json"
-	"slices"
+	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -49,6 +50,8 @@ type Attrs struct {
 	rootLast int32
 	prefix   []byte // full dotted path of the innermost open group
 	probs    []string
+	units    []unitFrame // open units (OpenUnit)
+	seq      int32       // counts values added, to tell a unit's own from earlier ones
 
 	fields    []DynamicField // scratch for Fields
 	labelsOut []Label        // scratch for Labels
@@ -70,6 +73,14 @@ type attrFrame struct {
 	prefix int32 // len(prefix) before the group was opened
 }
 
+// unitFrame is an open unit: its group, the group depth to close back to,
+// and the seq of its first value.
+type unitFrame struct {
+	group int32
+	depth int
+	seq   int32
+}
+
 type attrNode struct {
 	key         string
 	parent      int32
@@ -78,13 +89,15 @@ type attrNode struct {
 	start, end  int32 // value in buf, for leaves
 	group       bool
 	dead        bool
-	plain       bool // key needs no escaping (simpleKey)
+	plain       bool  // key needs no escaping (simpleKey)
+	seq         int32 // when the value was added (Attrs.seq)
 }
 
 type placedField struct {
 	path       string
 	start, end int32
 	shape      string
+	seq        int32 // when the value was added (Attrs.seq)
 }
 
 // Reset empties a and binds it to e.
@@ -98,6 +111,8 @@ func (a *Attrs) Reset(e *Encoder, fx *Fixed) {
 	a.cur, a.root, a.rootLast = -1, -1, -1
 	a.prefix = a.prefix[:0]
 	a.probs = a.probs[:0]
+	a.units = a.units[:0]
+	a.seq = 0
 	a.custom = false
 }
 
@@ -114,6 +129,10 @@ func (a *Attrs) Encoder() *Encoder { return a.enc }
 // AddProblem records a value that could not be encoded as it is.
 func (a *Attrs) AddProblem(p string) { a.probs = append(a.probs, p) }
 
+// AddProblemAt records what went wrong with the value of key, at the path
+// the value has among the custom members.
+func (a *Attrs) AddProblemAt(key, what string) { a.probs = append(a.probs, a.notePath(key)+": "+what) }
+
 // CopyFrom makes a a copy of src, reusing a's memory: open groups stay open.
 func (a *Attrs) CopyFrom(src *Attrs) {
 	a.enc, a.fx = src.enc, src.fx
@@ -125,6 +144,8 @@ func (a *Attrs) CopyFrom(src *Attrs) {
 	a.cur, a.root, a.rootLast = src.cur, src.root, src.rootLast
 	a.prefix = append(a.prefix[:0], src.prefix...)
 	a.probs = append(a.probs[:0], src.probs...)
+	a.units = append(a.units[:0], src.units...)
+	a.seq = src.seq
 	a.custom = src.custom
 }
 
@@ -167,6 +188,119 @@ func (a *Attrs) CloseGroup() {
 	a.stack = a.stack[:n-1]
 	a.cur = f.cur
 	a.prefix = a.prefix[:f.prefix]
+}
+
+// OpenUnit opens the group key as one unit, an object given as a value
+// (zap.Object, a slog.Group attribute), until CloseUnit: its members go on
+// ECS fields only if every one of them does; if any is a custom member,
+// CloseUnit moves the others there too, with a note, so that the object is
+// never split between ECS and Pipelog.Attrs (user.name on ECS and
+// Pipelog.Attrs.user.id). A group opened with OpenGroup is open-ended
+// (slog's WithGroup, zap's Namespace): each of its members is placed on its
+// own.
+func (a *Attrs) OpenUnit(key string) {
+	depth := len(a.stack)
+	a.OpenGroup(key)
+	a.units = append(a.units, unitFrame{group: a.cur, depth: depth, seq: a.seq + 1})
+}
+
+// CloseUnit closes the innermost unit, and the groups opened inside it.
+func (a *Attrs) CloseUnit() {
+	n := len(a.units)
+	if n == 0 {
+		return
+	}
+	u := a.units[n-1]
+	a.units = a.units[:n-1]
+	split := u.group >= 0 && !a.custom && a.placedSince(u.seq) && a.liveSince(a.nodes[u.group].first, u.seq)
+	path := ""
+	if split {
+		path = string(a.prefixAt(u.depth + 1))
+	}
+	for len(a.stack) > u.depth {
+		a.CloseGroup()
+	}
+	if !split {
+		return // all on ECS fields, or all custom
+	}
+	moved := 0
+	for i := 0; i < len(a.placed); {
+		p := a.placed[i]
+		if p.seq < u.seq {
+			i++
+			continue
+		}
+		copy(a.placed[i:], a.placed[i+1:])
+		a.placed = a.placed[:len(a.placed)-1]
+		a.customAt(p.path, p.start, p.end)
+		moved++
+	}
+	a.probs = append(a.probs, fmt.Sprintf("Pipelog.Attrs.%s: not every member of this object fits an ECS field, so all of it is written here (%d moved from ECS fields)", path, moved))
+}
+
+// CloseUnitsTo closes the units and groups opened at or below group depth
+// depth (Depth), innermost first: after a panic, say, what was open when
+// it began is open again, and nothing more.
+func (a *Attrs) CloseUnitsTo(depth int) {
+	for n := len(a.units); n > 0 && a.units[n-1].depth >= depth; n = len(a.units) {
+		a.CloseUnit()
+	}
+	for len(a.stack) > depth {
+		a.CloseGroup()
+	}
+}
+
+// prefixAt is the full path of the group opened at stack depth d (1: the
+// outermost open group).
+func (a *Attrs) prefixAt(d int) []byte {
+	if d >= len(a.stack) {
+		return a.prefix
+	}
+	return a.prefix[:a.stack[d].prefix]
+}
+
+// placedSince reports an ECS field added at or after seq.
+func (a *Attrs) placedSince(seq int32) bool {
+	for i := range a.placed {
+		if a.placed[i].seq >= seq {
+			return true
+		}
+	}
+	return false
+}
+
+// liveSince reports a live custom value added at or after seq among the
+// nodes from i on and below them.
+func (a *Attrs) liveSince(i int32, seq int32) bool {
+	for ; i >= 0; i = a.nodes[i].next {
+		n := &a.nodes[i]
+		if n.dead {
+			continue
+		}
+		if n.group {
+			if a.liveSince(n.first, seq) {
+				return true
+			}
+		} else if n.seq >= seq {
+			return true
+		}
+	}
+	return false
+}
+
+// customAt files the value buf[start:end] as the custom member at the full
+// path path.
+func (a *Attrs) customAt(path string, start, end int32) {
+	parent := int32(-1)
+	for {
+		seg, rest, more := strings.Cut(path, ".")
+		if !more {
+			a.leaf(parent, seg, start, end)
+			return
+		}
+		parent = a.group(parent, seg)
+		path = rest
+	}
 }
 
 // AddString adds a string value.
@@ -224,101 +358,55 @@ func (a *Attrs) AddDuration(key string, d time.Duration) {
 }
 
 // AddAny adds a value of any type, encoded the way a typed event's field of
-// type any is (MarshalJSON, MarshalText, Error, String, else
-// encoding/json), panics recovered. Problems are kept for Problems.
+// type any is (the generic value encoder: MarshalJSON, MarshalText, Error,
+// String, the key rule, UTC times, the depth limit), panics recovered.
+// Problems are kept for Problems.
 func (a *Attrs) AddAny(key string, v any) {
 	start := len(a.buf)
-	a.buf = a.enc.appendAnyValue(a.buf, key, v, &a.probs)
-	if bytes.IndexByte(a.buf[start:], '{') >= 0 {
-		a.buf = normalizeJSON(a.buf, start)
+	if v == nil {
+		a.buf = append(a.buf, "null"...)
+	} else {
+		st := state{errs: a.probs}
+		w := a.enc.newWalker(&st, a.notePath(key))
+		a.buf = w.value(a.buf, w.resolve(reflect.ValueOf(v)), 0)
+		w.done(&st)
+		a.probs = st.errs
 	}
 	a.add(key, start, ShapeOf(a.buf[start:]))
 }
 
-// normalizeJSON rewrites the JSON value buf[start:] so that its object keys
-// follow the Attrs rules: dotted keys split into nested objects, empty key
-// segments "_", no key twice (a later one wins, objects merge). Keys come
-// out sorted. It is the slow path of maps and structs (AddAny, AddRaw).
-func normalizeJSON(buf []byte, start int) []byte {
-	d := json.NewDecoder(bytes.NewReader(buf[start:]))
-	d.UseNumber()
-	var v any
-	if d.Decode(&v) != nil {
-		return buf
+// AddError adds err's message, as slog and zap write an error that is not
+// the line's own: guarded, a typed nil whose Error panics is "<nil>", with a
+// note. An error with a MarshalJSON method is written by it (AddAny).
+func (a *Attrs) AddError(key string, err error) {
+	if _, ok := err.(json.Marshaler); ok {
+		a.AddAny(key, err)
+		return
 	}
-	out, err := json.Marshal(normalizeValue(v))
-	if err != nil {
-		return buf
+	var st state
+	msg := a.enc.errorMessage(err, &st)
+	for _, n := range st.errs {
+		a.probs = append(a.probs, a.notePath(key)+strings.TrimPrefix(n, "error")) // "error: …" → "<path>: …"
 	}
-	return append(buf[:start], out...)
+	a.AddString(key, msg)
 }
 
-func normalizeValue(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		out := make(map[string]any, len(x))
-		for _, k := range keys {
-			val := normalizeValue(x[k])
-			segs := strings.Split(k, ".")
-			cur := out
-			for _, s := range segs[:len(segs)-1] {
-				if s == "" {
-					s = "_"
-				}
-				next, ok := cur[s].(map[string]any)
-				if !ok {
-					next = map[string]any{}
-					cur[s] = next
-				}
-				cur = next
-			}
-			last := segs[len(segs)-1]
-			if last == "" {
-				last = "_"
-			}
-			if old, ok := cur[last].(map[string]any); ok {
-				if nv, ok := val.(map[string]any); ok {
-					mergeMaps(old, nv)
-					continue
-				}
-			}
-			cur[last] = val
-		}
-		return out
-	case []any:
-		for i := range x {
-			x[i] = normalizeValue(x[i])
-		}
-		return x
+// notePath is where key's value is written among the custom members, for
+// notes: Pipelog.Attrs.<open groups>.<key>.
+func (a *Attrs) notePath(key string) string {
+	if len(a.prefix) == 0 {
+		return "Pipelog.Attrs." + key
 	}
-	return v
+	return "Pipelog.Attrs." + string(a.prefix) + "." + key
 }
 
-func mergeMaps(dst, src map[string]any) {
-	for k, v := range src {
-		if d, ok := dst[k].(map[string]any); ok {
-			if s, ok := v.(map[string]any); ok {
-				mergeMaps(d, s)
-				continue
-			}
-		}
-		dst[k] = v
-	}
-}
-
-// AddRaw adds value, one valid JSON value written as is (the caller's
-// encoder escaped it), with its shape (ShapeOf tells it).
+// AddRaw adds value, one valid JSON value written as is, with its shape
+// (ShapeOf tells it). The caller's encoder escaped it and its object keys
+// follow the key rule already (zap's arrays: their objects are Attrs,
+// their other values the generic value encoder's).
 func (a *Attrs) AddRaw(key string, value []byte, shape string) {
 	start := len(a.buf)
 	a.buf = append(a.buf, value...)
-	if bytes.IndexByte(value, '{') >= 0 {
-		a.buf = normalizeJSON(a.buf, start)
-	}
 	a.add(key, start, shape)
 }
 
@@ -461,20 +549,17 @@ func (a *Attrs) add(key string, start int, shape string) {
 	}
 	if a.placeable(key) {
 		path := key
-		if len(a.prefix) > 0 {
-			n := len(a.prefix)
+		n := len(a.prefix)
+		if n > 0 {
 			a.prefix = append(append(a.prefix, '.'), key...)
 			path = unsafe.String(unsafe.SliceData(a.prefix), len(a.prefix))
-			ok := placement(a.enc, a.fx, path, shape)
-			if ok {
-				path = strings.Clone(path)
-			}
-			a.prefix = a.prefix[:n]
-			if ok {
-				a.place(path, start, end, shape)
-				return
-			}
-		} else if placement(a.enc, a.fx, path, shape) {
+		}
+		ok := a.fits(path, start, end, shape)
+		if ok && n > 0 {
+			path = strings.Clone(path)
+		}
+		a.prefix = a.prefix[:n]
+		if ok {
 			a.place(path, start, end, shape)
 			return
 		}
@@ -512,11 +597,21 @@ func (a *Attrs) placeable(key string) bool {
 	return true
 }
 
-// placement is Encoder.Placement, and also refuses the paths of the
-// Logger's fixed fields (Config.Fields, Logger.With): the line has them
-// already, and the value stays a custom member rather than being dropped.
-func placement(e *Encoder, fx *Fixed, path, shape string) bool {
-	return !fx.shapeOf().has(path) && e.Placement(path, shape)
+// fits is Encoder.Placement, refusing also the paths of the Logger's fixed
+// fields (Config.Fields, Logger.With: the line has them already, and the
+// value stays a custom member rather than being dropped) and values that
+// are not valid for the ECS type (an ip that is not an address, an integer
+// out of the type's range: noted, and kept as a custom member).
+func (a *Attrs) fits(path string, start, end int, shape string) bool {
+	f, ok := placementOf(path, shape)
+	if !ok || a.fx.shapeOf().has(path) {
+		return false
+	}
+	if why, ok := fitsOne(f, shape, a.buf[start:end]); !ok {
+		a.probs = append(a.probs, path+": "+why+"; written to Pipelog.Attrs."+path+" instead")
+		return false
+	}
+	return true
 }
 
 // arrayShape is "array:<shape>" when every element of the JSON array v has
@@ -609,7 +704,8 @@ func (a *Attrs) place(path string, start, end int, shape string) {
 			break
 		}
 	}
-	a.placed = append(a.placed, placedField{path: path, start: int32(start), end: int32(end), shape: shape})
+	a.seq++
+	a.placed = append(a.placed, placedField{path: path, start: int32(start), end: int32(end), shape: shape, seq: a.seq})
 }
 
 func (a *Attrs) firstChild(parent int32) int32 {
@@ -634,6 +730,8 @@ func (a *Attrs) link(parent int32, n attrNode) int32 {
 		n.key = "_"
 	}
 	n.parent, n.first, n.last, n.next = parent, -1, -1, -1
+	a.seq++
+	n.seq = a.seq
 	i := int32(len(a.nodes))
 	a.nodes = append(a.nodes, n)
 	if parent < 0 {
@@ -687,7 +785,8 @@ func (a *Attrs) leaf(parent int32, key string, start, end int32) {
 func (e *Encoder) AppendAttrs(dst []byte, rec *Record, a *Attrs, custom []byte) []byte {
 	fields := a.Fields()
 	if len(fields) == 0 {
-		return e.AppendRecord(dst, a.fx, rec, custom)
+		pl := e.planFor(nil, a.fx.shapeOf())
+		return e.appendInput(dst, &input{rec: rec, fx: a.fx, plan: pl, extra: custom}, pl, nil, a.probs)
 	}
 	sh := a.fx.shapeOf()
 	key := a.keyBuf[:0]
@@ -702,7 +801,7 @@ func (e *Encoder) AppendAttrs(dst []byte, rec *Record, a *Attrs, custom []byte) 
 		a.planEnc, a.planSh, a.plan, a.planKey = e, sh, pl, append(a.planKey[:0], key...)
 	}
 	a.dyn = dynValues{fields: fields}
-	dst = e.appendLineDyn(dst, a.fx, rec, pl, custom, &a.dyn)
+	dst = e.appendLineDyn(dst, a.fx, rec, pl, custom, &a.dyn, a.probs)
 	a.dyn = dynValues{}
 	return dst
 }
