@@ -47,6 +47,12 @@ func (b *Builder) uint64() uint64 {
 	return binary.LittleEndian.Uint64(buf[:])
 }
 
+// Intn returns a choice in [0, n).
+func (b *Builder) Intn(n int) int { return int(b.byte()) % n }
+
+// Uint64 returns 8 bytes' worth of choice.
+func (b *Builder) Uint64() uint64 { return b.uint64() }
+
 // String returns one of the strings, or a slice of one.
 func (b *Builder) String() string {
 	s := b.strs[int(b.byte())%len(b.strs)]

@@ -92,6 +92,27 @@ func WantAbsent(t *testing.T, m map[string]any, path string) {
 	}
 }
 
+// FuzzCheck fails t unless mem holds want lines, each one line of valid
+// JSON within bound bytes that passes the conformance checker.
+func FuzzCheck(t testing.TB, mem *memsink.Sink, want, bound int) {
+	t.Helper()
+	lines := mem.Lines()
+	if len(lines) != want {
+		t.Fatalf("%d lines, want %d", len(lines), want)
+	}
+	for _, line := range lines {
+		if bytes.Count(line, []byte("\n")) != 1 || !json.Valid(line) {
+			t.Fatalf("not one valid JSON line: %q", line)
+		}
+		if len(line) > bound {
+			t.Fatalf("line of %d bytes over the bound of %d", len(line), bound)
+		}
+		if err := conformance.Check(line); err != nil {
+			t.Fatalf("%v\n%s", err, line)
+		}
+	}
+}
+
 // Notes is the line's Pipelog.encode_errors, printed ("<nil>" for none).
 func Notes(m map[string]any) string { return fmt.Sprint(At(m, "Pipelog.encode_errors")) }
 
