@@ -44,6 +44,7 @@ type Attrs struct {
 	cur      int32       // node of the innermost open group; -1: the root
 	root     int32       // first child of the root, -1 if none
 	rootLast int32
+	rootKeys uint64 // keyBit of every key linked at the root: most keys are new
 	prefix   []byte // full dotted path of the innermost open group
 	probs    []string
 	units    []unitFrame // open units (OpenUnit)
@@ -104,7 +105,7 @@ func (a *Attrs) Reset(e *Encoder, fx *Fixed) {
 	a.placed = a.placed[:0]
 	a.labels = a.labels[:0]
 	a.stack = a.stack[:0]
-	a.cur, a.root, a.rootLast = -1, -1, -1
+	a.cur, a.root, a.rootLast, a.rootKeys = -1, -1, -1, 0
 	a.prefix = a.prefix[:0]
 	a.probs = a.probs[:0]
 	a.units = a.units[:0]
@@ -137,7 +138,7 @@ func (a *Attrs) CopyFrom(src *Attrs) {
 	a.placed = append(a.placed[:0], src.placed...)
 	a.labels = append(a.labels[:0], src.labels...)
 	a.stack = append(a.stack[:0], src.stack...)
-	a.cur, a.root, a.rootLast = src.cur, src.root, src.rootLast
+	a.cur, a.root, a.rootLast, a.rootKeys = src.cur, src.root, src.rootLast, src.rootKeys
 	a.prefix = append(a.prefix[:0], src.prefix...)
 	a.probs = append(a.probs[:0], src.probs...)
 	a.units = append(a.units[:0], src.units...)

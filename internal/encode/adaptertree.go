@@ -110,6 +110,9 @@ func (a *Attrs) firstChild(parent int32) int32 {
 
 // find returns the live child key of parent, or -1.
 func (a *Attrs) find(parent int32, key string) int32 {
+	if parent < 0 && a.rootKeys&keyBit(key) == 0 {
+		return -1 // the common case: a new key at the top, found without a scan
+	}
 	for i := a.firstChild(parent); i >= 0; i = a.nodes[i].next {
 		if n := &a.nodes[i]; !n.dead && n.key == key {
 			return i
@@ -128,6 +131,7 @@ func (a *Attrs) link(parent int32, n attrNode) int32 {
 	i := int32(len(a.nodes))
 	a.nodes = append(a.nodes, n)
 	if parent < 0 {
+		a.rootKeys |= keyBit(n.key)
 		if a.root < 0 {
 			a.root = i
 		} else {
@@ -184,4 +188,13 @@ func cleanKey(key string) string {
 		return strings.ToValidUTF8(key, "\uFFFD")
 	}
 	return key
+}
+
+// keyBit is key's bit in Attrs.rootKeys: a cheap hash of its length and
+// first and last bytes.
+func keyBit(key string) uint64 {
+	if key == "" {
+		return 1
+	}
+	return 1 << ((uint(len(key))*7 + uint(key[0]) + uint(key[len(key)-1])*3) & 63)
 }
