@@ -12,6 +12,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"reflect"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -57,8 +58,9 @@ import (
 //     object: each field after it is placed on its own.
 //   - Every method of the caller's values the core calls is guarded:
 //     MarshalLogObject, MarshalLogArray, MarshalJSON, MarshalText, Error,
-//     String (zap guards Stringer and NamedError itself and writes
-//     "<key>Error" / "<nil>"). A panic is noted in Pipelog.encode_errors
+//     String. A zap.Stringer whose String panics is written as zap writes
+//     it ("<nil>" for a nil pointer, else "<key>Error": "PANIC=…"), and so
+//     is zap.NamedError's (zap guards it). A panic is noted in Pipelog.encode_errors
 //     and the field is left out (an object keeps the members it added
 //     before it panicked); the host never panics because of a field.
 //   - Entry.LoggerName (zap's Named) is log.logger, after pipelog's
@@ -270,8 +272,46 @@ func addZapField(o *zapObjectEncoder, f *zapcore.Field, err *error, ctx *context
 	case zapcore.ObjectMarshalerType, zapcore.ArrayMarshalerType, zapcore.InlineMarshalerType:
 		addGuarded(o, f)
 		return
+	case zapcore.StringerType:
+		addStringer(o, f)
+		return
 	}
 	f.AddTo(o)
+}
+
+// addStringer writes zap.Stringer's field as zap does, a panic in String
+// as "<nil>" for a nil pointer and "<key>Error": "PANIC=…" otherwise, and
+// notes the panic.
+func addStringer(o *zapObjectEncoder, f *zapcore.Field) {
+	s, r := callString(f.Interface)
+	switch {
+	case r == nil:
+		o.a.AddString(f.Key, s)
+	case isNilPointer(f.Interface):
+		o.a.AddString(f.Key, "<nil>")
+		o.a.AddProblemAt(f.Key, fmt.Sprintf("a nil %T was passed as a fmt.Stringer", f.Interface))
+	default:
+		msg := "PANIC=" + encode.PanicText(r)
+		o.a.AddString(f.Key+"Error", msg)
+		o.a.AddProblemAt(f.Key, fmt.Sprintf("%T's String method panicked: %s", f.Interface, encode.PanicText(r)))
+	}
+}
+
+func callString(v any) (s string, panicked any) {
+	defer func() {
+		if r := recover(); r != nil {
+			panicked = r
+		}
+	}()
+	if st, ok := v.(fmt.Stringer); ok {
+		return st.String(), nil
+	}
+	return fmt.Sprint(v), nil
+}
+
+func isNilPointer(v any) bool {
+	rv := reflect.ValueOf(v)
+	return rv.Kind() == reflect.Pointer && rv.IsNil()
 }
 
 // addGuarded is f.AddTo behind a recover, for the fields whose AddTo runs

@@ -112,9 +112,16 @@ func TestZapGuardedMarshalers(t *testing.T) {
 			assert.Contains(t, testlog.Notes(m), "panicked")
 		})
 	}
-	// zap's own guard of a Stringer is kept: it writes "<key>Error".
-	m := zapLine(t, func(z *zap.Logger) { z.Info("m", zap.Stringer("s", panicStringer{})) })
+	// A Stringer is written as zap writes it, and the panic noted.
+	var nilStringer *fuzzval.NilErr
+	m := zapLine(t, func(z *zap.Logger) {
+		z.Info("m", zap.Stringer("s", panicStringer{}), zap.Stringer("n", nilStringer), zap.Stringer("d", time.Second))
+	})
 	wantAt(t, m, "Pipelog.Attrs.sError", "PANIC=String boom")
+	wantAt(t, m, "Pipelog.Attrs.n", "<nil>")
+	wantAt(t, m, "Pipelog.Attrs.d", "1s")
+	assert.Contains(t, testlog.Notes(m), "Pipelog.Attrs.s: ")
+	assert.Contains(t, testlog.Notes(m), "Pipelog.Attrs.n: ")
 }
 
 // Item 6: a string on an ECS ip field is checked; one that is not an

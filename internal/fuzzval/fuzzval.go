@@ -97,6 +97,7 @@ type NilErr struct {
 func (e *NilErr) Error() string      { return e.Msg + ": " + e.Next.Error() }
 func (e *NilErr) Unwrap() error      { return e.Next }
 func (e *NilErr) StackTrace() string { return e.Msg }
+func (e *NilErr) String() string     { return e.Msg } // a nil *NilErr is also a panicking fmt.Stringer
 
 // PanicErr is an error that panics in every method (Error, Unwrap,
 // StackTrace).
