@@ -16,8 +16,14 @@ import (
 //
 //   - The full path of a value is the open groups and its key, joined with
 //     dots. A path that Placement accepts with the value's shape goes on its
-//     ECS field; "labels.<key>" with a string value becomes a label; anything
-//     else is a custom member.
+//     ECS field if the value is valid for the field's ECS type (an ip is an
+//     address, an integer within its type's range, a geo_point a point,
+//     object_type keyword members strings: see fitsOne); one that is not
+//     is a custom member, noted. "labels.<key>" with a string value becomes
+//     a label; anything else is a custom member.
+//   - A unit (OpenUnit: an object given as a value) is placed whole: on ECS
+//     fields when every member goes on one, else every member is a custom
+//     member, noted.
 //   - Custom members form a tree: groups are objects, and a dotted key is
 //     split into nested objects ("a.b" is {"a":{"b":…}}), which is how
 //     Elasticsearch reads dotted names anyway. An empty key segment becomes
@@ -28,6 +34,10 @@ import (
 //     the same name merge; a value and a group at the same path: the later
 //     wins. Labels: the later value of a key wins.
 //   - Empty groups are not written.
+//   - What could not be written as given (a panicking method, a value too
+//     deep, a value that does not fit its ECS field) is noted, by its path
+//     under Pipelog.Attrs; AppendAttrs writes the notes first in
+//     Pipelog.encode_errors.
 //
 // Call Reset (or ResetCustom, or CopyFrom) before the first use. An Attrs
 // is not safe for concurrent use. Adapters keep one per derived
