@@ -261,7 +261,7 @@ func (a *Attrs) AddAny(key string, v any) {
 		a.buf = append(a.buf, "null"...)
 	} else {
 		st := state{errs: a.probs}
-		w := a.enc.newWalker(&st, a.notePath(key))
+		w := &walker{e: a.enc, path: a.appendNotePath(make([]byte, 0, len("Pipelog.Attrs.")+len(a.prefix)+len(key)+32), key)}
 		a.buf = w.value(a.buf, w.resolve(reflect.ValueOf(v)), 0)
 		w.done(&st)
 		a.probs = st.errs
@@ -288,10 +288,15 @@ func (a *Attrs) AddError(key string, err error) {
 // notePath is where key's value is written among the custom members, for
 // notes: Pipelog.Attrs.<open groups>.<key>.
 func (a *Attrs) notePath(key string) string {
-	if len(a.prefix) == 0 {
-		return "Pipelog.Attrs." + key
+	return string(a.appendNotePath(nil, key))
+}
+
+func (a *Attrs) appendNotePath(dst []byte, key string) []byte {
+	dst = append(dst, "Pipelog.Attrs."...)
+	if len(a.prefix) > 0 {
+		dst = append(append(dst, a.prefix...), '.')
 	}
-	return "Pipelog.Attrs." + string(a.prefix) + "." + key
+	return append(dst, key...)
 }
 
 // AddRaw adds value, one valid JSON value written as is, with its shape
