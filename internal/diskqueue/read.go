@@ -158,13 +158,13 @@ func (r *reader) window(q *Queue, s *segment, written int64) ([]byte, error) {
 	if r.off < r.bufOff || r.off > r.bufOff+int64(len(r.buf)) {
 		r.buf, r.bufOff = r.buf[:0], r.off
 	}
-	// Drop what was consumed, then read up to written.
-	if k := r.off - r.bufOff; k > 0 {
-		r.buf = r.buf[:copy(r.buf, r.buf[k:])]
-		r.bufOff = r.off
-	}
 	have := r.bufOff + int64(len(r.buf))
 	if have < written {
+		// Drop what was consumed, then read up to written.
+		if k := r.off - r.bufOff; k > 0 {
+			r.buf = r.buf[:copy(r.buf, r.buf[k:])]
+			r.bufOff = r.off
+		}
 		want := int(written - have)
 		if cap(r.buf)-len(r.buf) < want {
 			nb := make([]byte, len(r.buf), len(r.buf)+max(want, 256<<10))
