@@ -94,7 +94,10 @@ func (s *Sink) Check(ctx context.Context) error {
 	}
 	body, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
 	_ = res.Body.Close()
-	if r := s.permanentReason(esOutcome{status: res.StatusCode, body: body}); r != "" && res.StatusCode != http.StatusNotFound {
+	if res.StatusCode == http.StatusNotFound {
+		return fmt.Errorf("%w: HTTP 404 on GET / (%s); fix: check Addresses and BulkPath (a proxy prefix?)", ErrPermanent, errorReason(body))
+	}
+	if r := s.permanentReason(esOutcome{status: res.StatusCode, body: body}); r != "" {
 		return s.redact(fmt.Errorf("%w: %s", ErrPermanent, r))
 	}
 	if res.StatusCode/100 != 2 {
