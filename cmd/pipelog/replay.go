@@ -37,7 +37,7 @@ func init() {
 
 type replayFlags struct {
 	url, bulkPath, index, dataset, namespace, failed string
-	timeout                                           time.Duration
+	timeout                                          time.Duration
 }
 
 func replay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
