@@ -110,14 +110,17 @@ func runCrash(seed uint64, policy SyncPolicy, full FullPolicy) string {
 			_ = q.WriteOut()
 		case k < 8:
 			for range 1 + rng.IntN(6) {
-				r, err := q.Next(canceled)
+				// One record (Next) or several (ReadBatch).
+				recs, err := q.ReadBatch(canceled, 1+rng.IntN(2)*rng.IntN(8), nil)
 				if err != nil {
 					break
 				}
-				if msg := c.deliver(r, false); msg != "" {
-					return msg
+				for _, r := range recs {
+					if msg := c.deliver(r, false); msg != "" {
+						return msg
+					}
+					unacked = append(unacked, r.Seq)
 				}
-				unacked = append(unacked, r.Seq)
 			}
 		case k < 9:
 			rng.Shuffle(len(unacked), func(i, j int) { unacked[i], unacked[j] = unacked[j], unacked[i] })

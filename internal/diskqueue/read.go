@@ -51,6 +51,18 @@ func (q *Queue) OnCorrupt(fn func(at Pos, n int64)) { q.rd.onCorrupt = fn }
 // Next returns the next record, waiting for one until ctx ends or the
 // queue is closed (ErrClosed). One goroutine only.
 func (q *Queue) Next(ctx context.Context) (Record, error) {
+	var one [1]Record
+	recs, err := q.ReadBatch(ctx, 1, one[:0])
+	if err != nil {
+		return Record{}, err
+	}
+	return recs[0], nil
+}
+
+// ReadBatch appends to recs up to max records that are ready (at least
+// one: it waits as Next does), with one round of locking for all of them.
+// Their Data are valid until the next Next or ReadBatch.
+func (q *Queue) ReadBatch(ctx context.Context, max int, recs []Record) ([]Record, error) {
 	r := &q.rd
 	for {
 		q.mu.Lock()
@@ -60,7 +72,7 @@ func (q *Queue) Next(ctx context.Context) (Record, error) {
 			if next == nil {
 				q.mu.Unlock()
 				if err := q.wait(ctx); err != nil {
-					return Record{}, err
+					return recs, err
 				}
 				continue
 			}
@@ -87,7 +99,7 @@ func (q *Queue) Next(ctx context.Context) (Record, error) {
 			}
 			q.mu.Unlock()
 			if err := q.wait(ctx); err != nil {
-				return Record{}, err
+				return recs, err
 			}
 			continue
 		}
@@ -95,12 +107,12 @@ func (q *Queue) Next(ctx context.Context) (Record, error) {
 
 		b, err := r.window(q, s, written)
 		if err != nil {
-			return Record{}, err
+			return recs, err
 		}
 		payload, n, need := parseFrame(b)
 		if n == 0 && need > 0 && r.off+int64(need) > written && !complete {
 			if err := q.wait(ctx); err != nil { // the rest is not written yet
-				return Record{}, err
+				return recs, err
 			}
 			continue
 		}
@@ -116,19 +128,34 @@ func (q *Queue) Next(ctx context.Context) (Record, error) {
 			}
 			continue
 		}
+		// More whole records that are already written, without locking.
+		first := len(recs)
+		off := r.off + int64(n)
+		recs = append(recs, Record{Pos: Pos{s.id, off}, Data: payload})
+		for k := n; len(recs)-first < max && off < written; {
+			p, m, _ := parseFrame(b[k:])
+			if m == 0 {
+				break
+			}
+			k += m
+			off += int64(m)
+			recs = append(recs, Record{Pos: Pos{s.id, off}, Data: p})
+		}
 		q.mu.Lock()
-		r.off += int64(n)
-		r.readInSeg++
-		end := Pos{s.id, r.off}
+		r.off = off
+		r.readInSeg += len(recs) - first
 		q.mu.Unlock()
 		q.amu.Lock()
-		r.seq++
 		if len(q.acks) == 0 {
-			q.ackHead = r.seq
+			q.ackHead = r.seq + 1
 		}
-		q.acks = append(q.acks, ackEntry{pos: end})
+		for i := first; i < len(recs); i++ {
+			r.seq++
+			recs[i].Seq = r.seq
+			q.acks = append(q.acks, ackEntry{pos: recs[i].Pos})
+		}
 		q.amu.Unlock()
-		return Record{Seq: r.seq, Pos: end, Data: payload}, nil
+		return recs, nil
 	}
 }
 

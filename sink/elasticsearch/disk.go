@@ -132,22 +132,26 @@ func decodeRecord(p []byte) (id, line []byte, ok bool) {
 // pump moves records from the disk queue into the batches until stopped.
 func (s *Sink) pump() {
 	defer s.pumpWG.Done()
+	recs := make([]diskqueue.Record, 0, 256)
 	for {
-		r, err := s.dq.Next(s.pumpCtx)
+		var err error
+		recs, err = s.dq.ReadBatch(s.pumpCtx, cap(recs), recs[:0])
 		if err != nil {
 			return
 		}
-		id, line, ok := decodeRecord(r.Data)
-		if !ok { // its CRC matched: written so by an older version, or a bug
-			s.dq.Ack(r.Seq)
-			s.report(fmt.Errorf("sink: elasticsearch: disk queue %s: undecodable record at %s skipped", s.cfg.QueueDir, r.Pos))
-			continue
-		}
-		switch err := s.addMem(line, id, r.Seq); {
-		case errors.Is(err, sink.ErrClosed):
-			return // the record stays on disk for the next start
-		case err != nil: // rejected and dead-lettered
-			s.dq.Ack(r.Seq)
+		for _, r := range recs {
+			id, line, ok := decodeRecord(r.Data)
+			if !ok { // its CRC matched: written so by an older version, or a bug
+				s.dq.Ack(r.Seq)
+				s.report(fmt.Errorf("sink: elasticsearch: disk queue %s: undecodable record at %s skipped", s.cfg.QueueDir, r.Pos))
+				continue
+			}
+			switch err := s.addMem(line, id, r.Seq); {
+			case errors.Is(err, sink.ErrClosed):
+				return // the records stay on disk for the next start
+			case err != nil: // rejected and dead-lettered
+				s.dq.Ack(r.Seq)
+			}
 		}
 	}
 }
