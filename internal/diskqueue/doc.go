@@ -25,8 +25,8 @@
 //     not by the event rate.
 //   - SyncInterval: records are written within WriteInterval and fsynced
 //     every SyncInterval; a machine crash loses at most that window (a
-//     process crash loses only what was not yet written, at most
-//     WriteInterval or 1 MiB).
+//     process crash loses only what was not yet written: the last
+//     WriteInterval of records, 1 MiB usually, 4 MiB at most).
 //   - SyncNone: written, never fsynced (the page cache survives a process
 //     kill, not a machine crash).
 //
@@ -41,9 +41,10 @@
 // full queue applies Config.Full: Block (Append waits for acknowledgements
 // to free a segment), DropNewest (Append returns ErrFull) or DropOldest
 // (the oldest sealed segment is deleted; its unread records are counted as
-// dropped). Memory: the records waiting for the next write (at most 1 MiB
-// outside SyncBatch), the reader's buffer (one segment at most) and one
-// 24-byte entry per record read and not yet acknowledged.
+// dropped). Memory: the records waiting for the next write (outside
+// SyncBatch written out from 1 MiB on; while a write or an fsync is slow,
+// Append waits for the disk beyond 4 MiB), the reader's buffer (one segment
+// at most) and one 24-byte entry per record read and not yet acknowledged.
 //
 // # Concurrency
 //

@@ -94,6 +94,7 @@ type Queue struct {
 	segs       []*segment // oldest first; the last may be the active one
 	active     *segment
 	pend       []pendChunk
+	free       [][]byte // written chunks' buffers, to reuse
 	pendBytes  int
 	gen        uint64 // generation of pend
 	durableGen uint64 // last generation written and fsynced
@@ -170,7 +171,10 @@ func (cfg *Config) setDefaults() {
 	cfg.MaxBytes = max(cfg.MaxBytes, 2*frameLen(0))
 }
 
-const pendLimit = 1 << 20 // outside SyncBatch, an Append writes out beyond this
+const (
+	pendLimit = 1 << 20 // outside SyncBatch, an Append writes out beyond this
+	pendMax   = 4 << 20 // and waits for the disk beyond this
+)
 
 func (q *Queue) segPath(id uint64) string {
 	return filepath.Join(q.cfg.Dir, fmt.Sprintf("%016x.seg", id))
@@ -215,6 +219,11 @@ func (q *Queue) Append(p []byte) error {
 		q.st.dropped++
 		return ErrFull
 	}
+	// Memory bound: while a write (or an fsync) is slow, what waits for
+	// the next one is at most pendMax; then appenders wait for the disk.
+	for q.pendBytes >= pendMax && q.ioBusy && q.ioErr == nil && !q.closed {
+		q.ioCond.Wait()
+	}
 	a := q.active
 	if a == nil || a.size > 0 && a.size+fl > q.cfg.SegmentBytes {
 		if a != nil {
@@ -226,7 +235,13 @@ func (q *Queue) Append(p []byte) error {
 		q.active = a
 	}
 	if n := len(q.pend); n == 0 || q.pend[n-1].seg != a {
-		q.pend = append(q.pend, pendChunk{seg: a})
+		var buf []byte
+		if k := len(q.free); k > 0 {
+			buf, q.free = q.free[k-1], q.free[:k-1]
+		} else {
+			buf = make([]byte, 0, 256<<10)
+		}
+		q.pend = append(q.pend, pendChunk{seg: a, data: buf})
 	}
 	c := &q.pend[len(q.pend)-1]
 	c.data = appendFrame(c.data, p)
@@ -275,6 +290,9 @@ func (q *Queue) writeOutLocked(sync bool) {
 	q.mu.Lock()
 	for i, c := range chunks {
 		c.seg.written += written[i]
+		if cap(c.data) <= 2*pendMax && len(q.free) < 4 {
+			q.free = append(q.free, c.data[:0]) // reused: no regrowth per write-out
+		}
 	}
 	q.writtenGen = g
 	if err != nil {

@@ -31,7 +31,7 @@ const (
 	DiskSyncBatch DiskSync = iota
 	// DiskSyncInterval: fsynced every DiskSyncInterval (default 1s); a
 	// machine crash loses at most that window, a process kill what was
-	// not yet written (at most 10ms of events).
+	// not yet written (the last 10ms of events, 4 MiB at most).
 	DiskSyncInterval
 	// DiskSyncNone: written within 10ms, never fsynced: survives a process
 	// kill, not a machine crash.
