@@ -205,3 +205,26 @@ func TestElasticsearchOutageDoesNotStallCallers(t *testing.T) {
 		})
 	}
 }
+
+// TestElasticsearchLosses: what a 401 dead-letters is reported as the
+// sink's Losses, with the dead letter's path, for RunJob to see.
+func TestElasticsearchLosses(t *testing.T) {
+	var bulks atomic.Int64
+	srv := statusServer(401, false, &bulks)
+	defer srv.Close()
+	el := &errLog{}
+	cfg := fastConfig(srv.URL, nil, el)
+	cfg.DeadLetter = nil
+	cfg.DeadLetterPath = t.TempDir() + "/dl.ndjson"
+	s, err := New(cfg)
+	require.NoError(t, err)
+	for i := range 20 {
+		require.NoError(t, s.Write(testDoc("losses", i)))
+	}
+	require.Error(t, s.Write([]byte("not json")))
+	_ = s.Close(context.Background())
+	l := s.Losses()
+	assert.EqualValues(t, 20, l.DeadLettered, "the invalid line was refused by Write: the caller counts it")
+	assert.Zero(t, l.Undelivered)
+	assert.Equal(t, cfg.DeadLetterPath, l.DeadLetter)
+}
