@@ -29,6 +29,10 @@ func seqDoc(w, i int) []byte {
 
 const killWriters = 4
 
+// killCap bounds each child writer's events, so the backlog a restart
+// re-sends stays small under the race detector (10× slower).
+var killCap = map[bool]int{false: 50000, true: 5000}[raceEnabled]
+
 // diskChild writes seqDocs from killWriters goroutines into a sink with a
 // disk queue until killed, printing "w i" once Write returned nil for
 // event i of writer w (every 10th, and the events before it were too).
@@ -51,6 +55,9 @@ func diskChild(spec string) {
 	for w := range killWriters {
 		wg.Go(func() {
 			for i := 0; ; i++ {
+				if i == killCap {
+					select {} // enough backlog; wait for the kill
+				}
 				if err := s.Write(seqDoc(w, i)); err != nil {
 					fmt.Fprintln(os.Stderr, "write:", err)
 					os.Exit(3)
