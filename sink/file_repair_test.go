@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -83,7 +84,10 @@ func TestFileCrashSIGKILL(t *testing.T) {
 		t.Skip("spawns child processes")
 	}
 	path := filepath.Join(t.TempDir(), "app.ndjson")
-	const rounds = 12
+	rounds := 12 // PIPELOG_FILE_CRASH_ROUNDS=60 for the measurement
+	if n, err := strconv.Atoi(os.Getenv("PIPELOG_FILE_CRASH_ROUNDS")); err == nil && n > 0 {
+		rounds = n
+	}
 	var torn uint64
 	for round := range rounds {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestFileCrashSIGKILL$", "-test.count=1")
@@ -319,7 +323,7 @@ func TestFileRotatedFilesAreFileMode(t *testing.T) {
 
 func TestFileCloseRepeatsItsError(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "app.ndjson")
-	s, err := NewFile(path, FileConfig{FlushInterval: -1, OnError: func(error) {}})
+	s, err := NewFile(path, FileConfig{BufferSize: 64 << 10, FlushInterval: -1, OnError: func(error) {}})
 	require.NoError(t, err)
 	s.fault = func(p []byte) (int, error) { return 0, syscall.ENOSPC }
 	require.NoError(t, s.Write(seqLine(0)))
@@ -330,4 +334,53 @@ func TestFileCloseRepeatsItsError(t *testing.T) {
 	assert.Equal(t, err, s.Close(context.Background()), "a second Close returns the same error")
 	assert.Equal(t, Losses{Undelivered: 2}, s.Losses())
 	assert.Equal(t, uint64(2), s.Stats().Undelivered)
+}
+
+// The case: the log file deleted while 1,500 more events are
+// written. Buffered (the default), the check runs before each batch is
+// written, so nothing written after the deletion is lost; unbuffered, only
+// the lines written within CheckInterval of the deletion went to the
+// deleted file.
+func TestFileDeletedWhileWriting(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts FileConfig
+	}{
+		{name: "default", opts: FileConfig{}},
+		{name: "unbuffered", opts: FileConfig{BufferSize: -1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "app.ndjson")
+			var rep errRecorder
+			s, err := NewFile(path, withReports(tc.opts, &rep))
+			require.NoError(t, err)
+			for i := range 1500 {
+				require.NoError(t, s.Write(seqLine(i)))
+			}
+			require.NoError(t, s.Flush(context.Background()))
+			require.NoError(t, os.Remove(path))
+			deleted := time.Now()
+			at := make([]time.Duration, 3000)
+			for i := 1500; i < 3000; i++ {
+				require.NoError(t, s.Write(seqLine(i)))
+				at[i] = time.Since(deleted)
+				time.Sleep(200 * time.Microsecond)
+			}
+			require.NoError(t, s.Close(context.Background()))
+
+			first, last := checkSeqFile(t, "new file", readFile(t, path))
+			assert.Equal(t, 2999, last)
+			if tc.opts.BufferSize == 0 {
+				assert.Equal(t, 1500, first, "nothing written after the deletion is lost")
+			} else {
+				// Every line lost was written before the first check after
+				// the deletion, at most CheckInterval later.
+				assert.Less(t, at[first-1], DefaultFileCheckInterval+50*time.Millisecond)
+			}
+			assert.Equal(t, uint64(1), s.Stats().Reopens)
+			require.Len(t, rep.all(), 1)
+			t.Logf("%s: file deleted, 1500 events written after: %d lost (written to the deleted file before the check), reported: %q",
+				tc.name, first-1500, rep.all()[0])
+		})
+	}
 }
