@@ -41,7 +41,7 @@ var fileConfig = sink.FileConfig{MaxSizeMB: 1, MaxBackups: 500, BufferSize: 64 <
 func line(seq int) []byte {
 	return fmt.Appendf(nil, `{"@timestamp":"2026-12-01T00:00:00.000Z","log.level":"info","message":"event %d","ecs.version":"9.4.0",`+
 		`"event":{"id":"%032x"},"host":{"hostname":"pipelog-writer"},"seq":%d,"pad":"%s"}`+"\n",
-		seq, seq+1, seq, strings.Repeat("p", 50+seq%100))
+		seq, seq+1, seq, strings.Repeat("p", seq%40))
 }
 
 // config returns filebeat.yml with its paths pointing at logs and its
@@ -142,11 +142,12 @@ func (f *filebeat) stop() {
 	f.cmd = nil
 }
 
-// linesPerSecond paces the writers so that a 1 MiB file lives about a
-// second and a half, longer than the shipped check_interval (1 s): with
+// linesPerSecond paces the writers so that a 1 MiB file (~5,000 lines)
+// lives about a second and a half, longer than the shipped check_interval
+// (1 s): with
 // files rotating several times per scan, Filebeat 7.17.29 (after a restart)
 // was seen to skip one rotated file and read the next twice (README).
-const linesPerSecond = 2000
+const linesPerSecond = 3300
 
 // pace sleeps until n lines written since start are due.
 func pace(start time.Time, n int) {
@@ -170,7 +171,7 @@ func write(t *testing.T, s *sink.File, from, to int) {
 
 // TestFilebeatExactlyOnce writes 100k+ events with unique sequence numbers
 // through the file sink while a real Filebeat runs the shipped config:
-// through size rotation (about 30 files), an external rename and Reopen, a
+// through size rotation (about 20 files), an external rename and Reopen, a
 // Filebeat restart while writing, and a writer SIGKILLed mid-write. Every
 // sequence number must arrive, and every copy of one event must carry the
 // same _id, so that an index holds it exactly once (Filebeat re-sends what
@@ -424,7 +425,7 @@ func logFiles(t *testing.T, logs string) {
 }
 
 // TestFilebeatBehind is the issue's measurement: Filebeat behind (not
-// running) while events rotate at 1 MiB (50k; the issue's 200k with
+// running) while events rotate at 1 MiB (30k; the issue's 200k with
 // PIPELOG_FILEBEAT_BEHIND_EVENTS=200000), then started. With the
 // shipped paths every event arrives. With Compress, lumberjack replaces
 // each backup by a .gz right after rotating it, and what arrives is
@@ -434,7 +435,7 @@ func TestFilebeatBehind(t *testing.T) {
 	for _, compress := range []bool{false, true} {
 		t.Run(fmt.Sprint("compress=", compress), func(t *testing.T) {
 			fb, logs, out := newFilebeat(t)
-			total := 50_000 // ~15 s of Filebeat's time here; the issue measured 200k
+			total := 30_000 // ~7 s of Filebeat's time here; the issue measured 200k
 			if n, err := strconv.Atoi(os.Getenv("PIPELOG_FILEBEAT_BEHIND_EVENTS")); err == nil && n > 0 {
 				total = n
 			}
