@@ -326,7 +326,7 @@ wait:
 	if !closed {
 		note = " (closing did not finish: events still queued are not counted)"
 	}
-	fmt.Fprintf(w, "pipelog: job %s: %v%s; exit code %d\n", name, &sink.LossError{Losses: lost}, note, exitCode)
+	fmt.Fprintf(w, "pipelog: job %s: %s%s; exit code %d\n", name, lost, note, exitCode)
 	return exitCode
 }
 

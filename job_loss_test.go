@@ -42,7 +42,7 @@ func TestRunJobReportsLosses(t *testing.T) {
 		line      string // in the last line; "" for none
 	}{
 		{name: "every event dead-lettered", sink: &deadLettering{}, run: ok, code: ExitLost,
-			line: "pipelog: job j: pipelog: 3 event(s) not delivered: 3 dead-lettered to /var/lib/orders-etl/orders-etl.deadletter.ndjson; exit code 3\n"},
+			line: "pipelog: job j: 3 event(s) not delivered: 3 dead-lettered to /var/lib/orders-etl/orders-etl.deadletter.ndjson; exit code 3\n"},
 		{name: "every event refused", sink: &refusing{}, run: ok, code: ExitLost,
 			line: "3 lost (undelivered)"},
 		{name: "loss allowed", sink: &deadLettering{}, run: ok, allowLoss: true, code: ExitOK,

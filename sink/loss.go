@@ -67,8 +67,11 @@ var ErrLost = errors.New("events not delivered")
 // line is its message.
 type LossError struct{ Losses Losses }
 
-func (e *LossError) Error() string {
-	l := e.Losses
+func (e *LossError) Error() string { return "pipelog: " + e.Losses.String() }
+
+// String says how many events were not delivered and where they went:
+// "3 event(s) not delivered: 2 dead-lettered to PATH, 1 dropped".
+func (l Losses) String() string {
 	var parts []string
 	if l.DeadLettered > 0 {
 		where := "the dead letter"
@@ -83,7 +86,10 @@ func (e *LossError) Error() string {
 	if l.Undelivered > 0 {
 		parts = append(parts, fmt.Sprintf("%d lost (undelivered)", l.Undelivered))
 	}
-	return fmt.Sprintf("pipelog: %d event(s) not delivered: %s", l.Total(), strings.Join(parts, ", "))
+	if len(parts) == 0 {
+		return "every event delivered"
+	}
+	return fmt.Sprintf("%d event(s) not delivered: %s", l.Total(), strings.Join(parts, ", "))
 }
 
 // Is reports whether target is ErrLost.
