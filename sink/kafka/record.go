@@ -9,7 +9,7 @@ import (
 // fill sets the record's value, key and headers from line.
 func (r *rec) fill(line, id []byte, fs *fieldSet) {
 	var f found
-	r.path = find(line, fs, &f, r.path)
+	find(line, fs, &f)
 	buf := append(r.buf[:0], line...)
 	nv := len(buf)
 	key := id

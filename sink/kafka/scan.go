@@ -25,16 +25,16 @@ type found [numFields][]byte
 // find walks line, a valid JSON object (WriteEntry trusts the Logger, Write
 // checks first), and records the raw value of every path of fs, whether the
 // line spells it as nested objects ({"trace":{"id":..}}) or as a dotted key
-// ({"trace.id":..}). path is scratch space, returned for reuse. A malformed
-// line stops the walk; what was found so far is kept.
-func find(line []byte, fs *fieldSet, out *found, path []byte) []byte {
+// ({"trace.id":..}). A malformed line stops the walk; what was found so far
+// is kept.
+func find(line []byte, fs *fieldSet, out *found) {
 	*out = found{}
 	i := skipWS(line, 0)
 	if i >= len(line) || line[i] != '{' {
-		return path
+		return
 	}
-	_, path = walkObject(line, i, fs, out, path[:0])
-	return path
+	var scratch [128]byte // the path walked; longer paths spill to the heap
+	walkObject(line, i, fs, out, scratch[:0])
 }
 
 // walkObject walks the object at line[i] ('{') whose path is path, and
@@ -111,13 +111,20 @@ func skipWS(b []byte, i int) int {
 
 // skipString returns the index after the string starting at b[i] ('"').
 func skipString(b []byte, i int) int {
-	for i++; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
+	for i++; i < len(b); {
+		j := bytes.IndexByte(b[i:], '"')
+		if j < 0 {
+			return len(b)
+		}
+		i += j
+		bs := 0 // backslashes before the quote: an odd count escapes it
+		for k := i - 1; k >= 0 && b[k] == '\\'; k-- {
+			bs++
+		}
+		if bs%2 == 0 {
 			return i + 1
 		}
+		i++
 	}
 	return len(b)
 }

@@ -50,20 +50,12 @@ type Sink struct {
 	onError func(error)
 	recs    sync.Pool
 
-	mu           sync.Mutex
-	pendingBytes int64
-	pendingEvts  int64
-	spaceCh      chan struct{} // closed and replaced when room is made, if spaceWaiters > 0
-	spaceWaiters int
-	drainCh      chan struct{} // closed and replaced when pendingEvts reaches 0, if drainWaiters > 0
-	drainWaiters int
-	closed       bool
-	closedCh     chan struct{}
-	closing      bool // Close stopped retrying: every failure now dead-letters
-	retrying     map[*rec]*time.Timer
+	q queue
 
-	writers sync.WaitGroup // Writes between reserving room and handing the record over
-	retries sync.WaitGroup // scheduled re-sends
+	mu       sync.Mutex
+	closing  bool // Close stopped retrying: every failure now dead-letters
+	retrying map[*rec]*time.Timer
+	retries  sync.WaitGroup // scheduled re-sends
 
 	repMu      sync.Mutex
 	repLast    time.Time
@@ -82,7 +74,6 @@ type rec struct {
 	r        kgo.Record
 	buf      []byte // value, then key, then header values
 	hdr      [2]kgo.RecordHeader
-	path     []byte // scan scratch
 	size     int64  // what the record counts against the queue
 	attempts int
 }
@@ -111,9 +102,7 @@ func New(cfg Config) (*Sink, error) {
 	if s.onError == nil {
 		s.onError = func(err error) { fmt.Fprintln(os.Stderr, "pipelog:", err) }
 	}
-	s.spaceCh = make(chan struct{})
-	s.drainCh = make(chan struct{})
-	s.closedCh = make(chan struct{})
+	s.q.init(cfg)
 	s.recs.New = func() any { return new(rec) }
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
@@ -146,10 +135,7 @@ func (s *Sink) WriteEntry(e *sink.Entry) error {
 func (s *Sink) Write(p []byte) error {
 	line := bytes.TrimRight(p, "\r\n")
 	if t := bytes.TrimLeft(line, " \t"); len(t) == 0 || t[0] != '{' || !json.Valid(t) {
-		s.mu.Lock()
-		closed := s.closed
-		s.mu.Unlock()
-		if closed {
+		if s.q.closed.Load() {
 			return sink.ErrClosed
 		}
 		s.st.rejected.Add(1)
@@ -165,78 +151,23 @@ func (s *Sink) produce(line, id []byte) error {
 	line = bytes.TrimRight(line, "\n")
 	r := s.recs.Get().(*rec)
 	r.fill(line, id, &s.fields)
-	if err := s.reserve(r.size); err != nil {
+	if err := s.q.reserve(r.size); err != nil {
 		s.recs.Put(r)
+		if errors.Is(err, ErrQueueFull) {
+			s.st.dropped.Add(1)
+			s.report(err)
+		}
 		return err
 	}
 	s.st.accepted.Add(1)
 	s.cl.TryProduce(context.Background(), &r.r, s.promise)
-	s.writers.Done()
+	s.q.writers.Add(-1)
 	return nil
-}
-
-// reserve counts size against the queue bound, waiting as configured; on
-// success the caller must call s.writers.Done once the record is handed on.
-func (s *Sink) reserve(size int64) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var deadline <-chan time.Time
-	for {
-		if s.closed {
-			return sink.ErrClosed
-		}
-		if s.pendingEvts == 0 || (s.pendingBytes+size <= s.cfg.MaxQueueBytes && s.pendingEvts < int64(s.cfg.MaxQueueEvents)) {
-			s.pendingBytes += size
-			s.pendingEvts++
-			s.writers.Add(1)
-			return nil
-		}
-		if !s.cfg.BlockWhenFull && s.cfg.QueueFullTimeout < 0 {
-			return s.dropLocked()
-		}
-		if !s.cfg.BlockWhenFull && deadline == nil {
-			t := time.NewTimer(s.cfg.QueueFullTimeout)
-			defer t.Stop()
-			deadline = t.C
-		}
-		ch := s.spaceCh
-		s.spaceWaiters++
-		s.mu.Unlock()
-		timedOut := false
-		select {
-		case <-ch:
-		case <-s.closedCh:
-		case <-deadline:
-			timedOut = true
-		}
-		s.mu.Lock()
-		s.spaceWaiters--
-		if timedOut {
-			return s.dropLocked()
-		}
-	}
-}
-
-func (s *Sink) dropLocked() error {
-	s.st.dropped.Add(1)
-	s.report(ErrQueueFull)
-	return ErrQueueFull
 }
 
 // release resolves r: it no longer counts against the queue.
 func (s *Sink) release(r *rec) {
-	s.mu.Lock()
-	s.pendingBytes -= r.size
-	s.pendingEvts--
-	if s.spaceWaiters > 0 {
-		close(s.spaceCh)
-		s.spaceCh = make(chan struct{})
-	}
-	if s.pendingEvts == 0 && s.drainWaiters > 0 {
-		close(s.drainCh)
-		s.drainCh = make(chan struct{})
-	}
-	s.mu.Unlock()
+	s.q.release(r.size)
 	s.recs.Put(r)
 }
 
@@ -312,38 +243,13 @@ func (s *Sink) retry(r *rec) {
 // meanwhile) is delivered or dead-lettered, or ctx ends. Undelivered events
 // stay queued: the sink keeps trying; Close dead-letters.
 func (s *Sink) Flush(ctx context.Context) error {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
+	if s.q.closed.Load() {
 		return sink.ErrClosed
 	}
-	s.mu.Unlock()
 	if err := s.cl.Flush(ctx); err != nil {
 		return fmt.Errorf("sink: kafka: flush: %w", err)
 	}
-	return s.waitDrained(ctx)
-}
-
-func (s *Sink) waitDrained(ctx context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for s.pendingEvts > 0 {
-		ch := s.drainCh
-		s.drainWaiters++
-		s.mu.Unlock()
-		var err error
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			err = ctx.Err()
-		}
-		s.mu.Lock()
-		s.drainWaiters--
-		if err != nil {
-			return fmt.Errorf("sink: kafka: flush: %w", err)
-		}
-	}
-	return nil
+	return s.q.waitDrained(ctx)
 }
 
 // Close stops accepting events, delivers what is queued until ctx ends,
@@ -351,18 +257,11 @@ func (s *Sink) waitDrained(ctx context.Context) error {
 // events are dead-lettered (one that was in flight may have arrived too).
 // It returns an error when events were dead-lettered at close or dropped.
 func (s *Sink) Close(ctx context.Context) error {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
+	if !s.q.close() {
 		return nil
 	}
-	s.closed = true
-	close(s.closedCh)
-	s.mu.Unlock()
-	s.writers.Wait()
-
 	if s.cl.Flush(ctx) == nil {
-		_ = s.waitDrained(ctx)
+		_ = s.q.waitDrained(ctx)
 	}
 
 	s.mu.Lock()
@@ -385,7 +284,7 @@ func (s *Sink) Close(ctx context.Context) error {
 	// franz-go calls the promises of what Close failed from its own
 	// goroutine, possibly after Close returned: every accepted event is
 	// resolved once they have all run.
-	_ = s.waitDrained(context.Background())
+	_ = s.q.waitDrained(context.Background())
 
 	var errs []error
 	if n := s.st.closeDead.Load(); n > 0 {

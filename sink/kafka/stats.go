@@ -32,9 +32,7 @@ type Stats struct {
 
 // Stats returns a snapshot of the counters.
 func (s *Sink) Stats() Stats {
-	s.mu.Lock()
-	q, qb := s.pendingEvts, s.pendingBytes
-	s.mu.Unlock()
+	q, qb := s.q.evts.Load(), s.q.bytes.Load()
 	return Stats{
 		Queued:           q,
 		QueuedBytes:      qb,
