@@ -74,7 +74,7 @@ type rec struct {
 	r        kgo.Record
 	buf      []byte // value, then key, then header values
 	hdr      [2]kgo.RecordHeader
-	size     int64  // what the record counts against the queue
+	size     int64 // what the record counts against the queue
 	attempts int
 }
 
