@@ -17,8 +17,8 @@ import (
 
 type RowRejected struct {
 	event.Base
-	Row    int      `json:"row"`
-	Tags   []string `json:"tags,omitempty"`
+	Row  int      `json:"row"`
+	Tags []string `json:"tags,omitempty"`
 }
 
 type RowLoaded struct {
@@ -180,7 +180,7 @@ func TestCheckECS(t *testing.T) {
 			tb.Errorf("ok")
 		}
 	})
-	if !strings.Contains(r.report(), "line 1") || !strings.Contains(r.report(), "line 2")  {
+	if !strings.Contains(r.report(), "line 1") || !strings.Contains(r.report(), "line 2") {
 		t.Errorf("bad lines: %s", r.report())
 	}
 	r = run(t, func(tb testing.TB) { pipelogtest.CheckECS(tb, nil) })
