@@ -12,6 +12,7 @@ import (
 
 	"github.com/pipelog/pipelog"
 	logctx "github.com/pipelog/pipelog/context"
+	"github.com/pipelog/pipelog/context/logkafka"
 	"github.com/pipelog/pipelog/event"
 	"github.com/pipelog/pipelog/sink"
 	"github.com/pipelog/pipelog/sink/kafka"
@@ -46,6 +47,15 @@ func TestExactlyOnceInOrderPerPartition(t *testing.T) {
 		}
 		if got := r.headers[kafka.HeaderCorrelationID]; got != "run-42" {
 			t.Errorf("correlation %q", got)
+		}
+		// A consumer continues the trace with logkafka.
+		kr := &kgo.Record{}
+		for k, v := range r.headers {
+			kr.Headers = append(kr.Headers, kgo.RecordHeader{Key: k, Value: []byte(v)})
+		}
+		cctx := logkafka.Extract(context.Background(), kr)
+		if logctx.TraceID(cctx) != "4bf92f3577b34da6a3ce929d0e0e4736" || logctx.ParentSpanID(cctx) != "00f067aa0ba902b7" || logctx.CorrelationID(cctx) != "run-42" {
+			t.Errorf("consumer context: trace %q parent %q correlation %q", logctx.TraceID(cctx), logctx.ParentSpanID(cctx), logctx.CorrelationID(cctx))
 		}
 	}
 	for _, r := range recs {
@@ -308,6 +318,13 @@ func TestQueueFullDrops(t *testing.T) {
 }
 
 // TestConfigErrors: bad settings are errors naming the setting.
+// TestHeaderNamesAreLogctx: the sink writes the headers logctx reads.
+func TestHeaderNamesAreLogctx(t *testing.T) {
+	if kafka.HeaderTraceparent != logctx.HeaderTraceparent || kafka.HeaderCorrelationID != logctx.HeaderCorrelationID {
+		t.Errorf("header names %q %q differ from logctx's", kafka.HeaderTraceparent, kafka.HeaderCorrelationID)
+	}
+}
+
 func TestConfigErrors(t *testing.T) {
 	for _, tc := range []struct {
 		cfg  kafka.Config
