@@ -35,6 +35,14 @@ func find(line []byte, fs *fieldSet, out *found) {
 	}
 	var scratch [128]byte // the path walked; longer paths spill to the heap
 	walkObject(line, i, fs, out, scratch[:0])
+	// match names the first field of a path: the key may be another's.
+	for f := range numFields {
+		for g := range f {
+			if out[f] == nil && fs[f] == fs[g] {
+				out[f] = out[g]
+			}
+		}
+	}
 }
 
 // walkObject walks the object at line[i] ('{') whose path is path, and
