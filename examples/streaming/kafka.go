@@ -100,26 +100,11 @@ func runKafka(cfg kafkaConfig, out io.Writer) (int, error) {
 		}
 		shared = sink.Multi(shared, ks)
 	}
-	producer, err := pipelog.New(pipelog.Config{Service: "order-producer", Sinks: []sink.Sink{shared}})
-	if err != nil {
-		return 1, err
-	}
-	consumer, err := pipelog.New(pipelog.Config{Service: "order-consumer", Sinks: []sink.Sink{shared}})
-	if err != nil {
-		return 1, err
-	}
-
-	ctx, cancel := context.WithTimeout(context.Background(), cfg.timeout)
-	defer cancel()
-	consumed := make(chan error, 1)
-	go func() { consumed <- consumeKafka(ctx, consumer, cons, cfg.topic, cfg.n) }()
-	// As over RabbitMQ, the job waits for the consumer: RunJob closes the
-	// shared sink (flushing the Kafka sink) when it returns.
-	code := pipelog.RunJob(ctx, producer, pipelog.Job{Name: "publish-orders", Run: func(ctx context.Context) error {
-		if err := publishKafka(ctx, producer, prod, cfg.topic, cfg.n); err != nil {
-			return err
-		}
-		return <-consumed
-	}})
-	return code, consumer.Close(context.Background())
+	return runServices(shared, cfg.timeout,
+		func(ctx context.Context, log *pipelog.Logger) error {
+			return publishKafka(ctx, log, prod, cfg.topic, cfg.n)
+		},
+		func(ctx context.Context, log *pipelog.Logger) error {
+			return consumeKafka(ctx, log, cons, cfg.topic, cfg.n)
+		})
 }

@@ -178,7 +178,17 @@ func run(cfg config, out io.Writer) (int, error) {
 		return 1, fmt.Errorf("consume: %w", err)
 	}
 
-	shared := sink.NewWriter(out, sink.WriterConfig{})
+	return runServices(sink.NewWriter(out, sink.WriterConfig{}), cfg.timeout,
+		func(ctx context.Context, log *pipelog.Logger) error { return publish(ctx, log, pubCh, q.Name, cfg.n) },
+		func(ctx context.Context, log *pipelog.Logger) error {
+			return consume(ctx, log, deliveries, q.Name, cfg.n)
+		})
+}
+
+// runServices makes the producer's and the consumer's loggers on the shared
+// sink, starts consume and runs publish as the pipelog job
+// "publish-orders". It returns the job's exit code.
+func runServices(shared sink.Sink, timeout time.Duration, publish, consume func(context.Context, *pipelog.Logger) error) (int, error) {
 	producer, err := pipelog.New(pipelog.Config{Service: "order-producer", Sinks: []sink.Sink{shared}})
 	if err != nil {
 		return 1, err
@@ -188,16 +198,16 @@ func run(cfg config, out io.Writer) (int, error) {
 		return 1, err
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), cfg.timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	consumed := make(chan error, 1)
-	go func() { consumed <- consume(ctx, consumer, deliveries, q.Name, cfg.n) }()
+	go func() { consumed <- consume(ctx, consumer) }()
 
 	// RunJob closes the producer's logger (and so the shared sink) when it
 	// returns: the consumer's events must be written before that, so the
 	// job waits for the consumer too.
 	code := pipelog.RunJob(ctx, producer, pipelog.Job{Name: "publish-orders", Run: func(ctx context.Context) error {
-		if err := publish(ctx, producer, pubCh, q.Name, cfg.n); err != nil {
+		if err := publish(ctx, producer); err != nil {
 			return err
 		}
 		return <-consumed
