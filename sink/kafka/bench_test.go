@@ -70,7 +70,6 @@ func BenchmarkProduce(b *testing.B) {
 			b.Fatal(err)
 		}
 		base := s.Stats().Delivered
-		b.SetBytes(int64(len(bench.entries[0].Line)))
 		b.ReportAllocs()
 		b.ResetTimer()
 		for i := range b.N {
@@ -113,7 +112,6 @@ func BenchmarkProduce(b *testing.B) {
 			}
 			done.Add(1)
 		}
-		b.SetBytes(int64(len(bench.entries[0].Line)))
 		b.ReportAllocs()
 		b.ResetTimer()
 		for i := range recs {

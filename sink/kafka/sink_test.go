@@ -3,6 +3,7 @@ package kafka_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -339,5 +340,32 @@ func TestConfigErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: %v", tc.cfg, err)
 		}
+	}
+}
+
+// TestCredentialsNeverReported: with a wrong password, what the sink
+// reports and dead-letters never contains it.
+func TestCredentialsNeverReported(t *testing.T) {
+	const secret = "hunter2-not-the-password"
+	c := newCluster(t, kfake.SeedTopics(1, "logs"), kfake.EnableSASL(), kfake.Superuser("PLAIN", "admin", "right"))
+	s, dl, errs := newSink(t, c.ListenAddrs(), kafka.Config{Username: "admin", Password: secret})
+	if err := s.Write([]byte(`{"message":"m"}`)); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Flush(ctxTimeout(t, 500*time.Millisecond))
+	if !strings.Contains(errs.all(), "connecting to") {
+		t.Errorf("the refused connection was not reported while retrying: %q", errs.all())
+	}
+	_ = s.Close(ctxTimeout(t, 500*time.Millisecond))
+	st := s.Stats()
+	if st.Delivered != 0 || st.DeadLettered != 1 {
+		t.Errorf("stats %v", st)
+	}
+	all := errs.all() + string(dl.Bytes()) + st.String() + fmt.Sprintf("%v %+v", s.Losses(), st)
+	if strings.Contains(all, secret) {
+		t.Errorf("the password appears in what the sink reports: %s", all)
+	}
+	if errs.all() == "" || len(dl.Lines()) != 1 {
+		t.Errorf("the failure was not reported: %q, %d dead letters", errs.all(), len(dl.Lines()))
 	}
 }

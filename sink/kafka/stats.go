@@ -2,6 +2,7 @@ package kafka
 
 import (
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -98,17 +99,28 @@ type hooks struct{ s *Sink }
 
 var (
 	_ kgo.HookBrokerE2E           = hooks{}
+	_ kgo.HookBrokerConnect       = hooks{}
 	_ kgo.HookProduceBatchWritten = hooks{}
 )
 
-func (h hooks) OnBrokerE2E(_ kgo.BrokerMetadata, key int16, e2e kgo.BrokerE2E) {
+// OnBrokerConnect reports a failed connection: franz-go retries it, and
+// without this an unreachable or refusing cluster would be silent until
+// Close.
+func (h hooks) OnBrokerConnect(meta kgo.BrokerMetadata, _ time.Duration, _ net.Conn, err error) {
+	if err != nil {
+		h.s.report(fmt.Errorf("sink: kafka: connecting to %s:%d (retrying): %w", meta.Host, meta.Port, err))
+	}
+}
+
+func (h hooks) OnBrokerE2E(meta kgo.BrokerMetadata, key int16, e2e kgo.BrokerE2E) {
 	if key != 0 { // Produce
 		return
 	}
 	st := &h.s.st
 	st.requests.Add(1)
-	if e2e.Err() != nil {
+	if err := e2e.Err(); err != nil {
 		st.reqErrors.Add(1)
+		h.s.report(fmt.Errorf("sink: kafka: produce request to %s:%d failed (retrying): %w", meta.Host, meta.Port, err))
 		return
 	}
 	d := int64(e2e.DurationE2E())
