@@ -2,6 +2,7 @@ package kafka
 
 import (
 	"encoding/json"
+	"slices"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -10,12 +11,15 @@ import (
 func (r *rec) fill(line, id []byte, fs *fieldSet) {
 	var f found
 	find(line, fs, &f)
-	buf := append(r.buf[:0], line...)
-	nv := len(buf)
 	key := id
 	if key == nil {
 		key = keyBytes(f[fKey])
 	}
+	// One allocation at most: the value, the key, the traceparent (55
+	// bytes) and a correlation ID (at most 128).
+	buf := slices.Grow(r.buf[:0], len(line)+len(key)+55+min(len(f[fCorrelation]), 130))
+	buf = append(buf, line...)
+	nv := len(buf)
 	var nk int
 	if key != nil {
 		buf = append(buf, key...)
