@@ -88,3 +88,17 @@ func TestAllocEmit(t *testing.T) {
 		}
 	})
 }
+
+// TestAllocWith: deriving a Logger with a few fields, made per request or
+// per unit of work, is two allocations: the Logger and one block holding
+// its fields, labels and encoded values.
+func TestAllocWith(t *testing.T) {
+	testlog.SkipUnderRace(t)
+	root := allocLogger(t, pipelog.Config{Fields: []pipelog.Field{{Key: "cloud.region", Value: "eu-1"}}})
+	got := testing.AllocsPerRun(500, func() {
+		root.With(pipelog.Field{Key: "tenant", Value: "acme"}, pipelog.Field{Key: "user.id", Value: "u-1"})
+	})
+	if got > 2 {
+		t.Errorf("%v allocations per With of two fields, want at most 2", got)
+	}
+}

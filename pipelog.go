@@ -196,6 +196,19 @@ func encodeFields(fields []Field) []encode.Field {
 	return out
 }
 
+// withFields is encodeFields for With, which is called per unit of work:
+// a few fields are converted in buf, which Fix only reads.
+func withFields(buf *[8]encode.Field, fields []Field) []encode.Field {
+	if len(fields) > len(buf) {
+		return encodeFields(fields)
+	}
+	out := buf[:len(fields)]
+	for i, f := range fields {
+		out[i] = encode.Field{Key: f.Key, Value: f.Value}
+	}
+	return out
+}
+
 // With returns a Logger that also writes fields on every line, sharing l's
 // sinks, level and counters. A field that cannot be placed is left out and
 // reported to OnError. Derived loggers share the plans compiled for l, so
@@ -204,7 +217,8 @@ func (l *Logger) With(fields ...Field) *Logger {
 	if l == nil {
 		return nil
 	}
-	fx, err := l.h.C.Enc.Fix(l.h.Fixed, encodeFields(fields))
+	var buf [8]encode.Field
+	fx, err := l.h.C.Enc.Fix(l.h.Fixed, withFields(&buf, fields))
 	if err != nil {
 		l.h.C.Fail(fmt.Errorf("pipelog: With: %w", err))
 	}

@@ -51,15 +51,29 @@ var shapes struct {
 	n  uint32
 }
 
-func internShape(paths []string) *Shape {
-	if len(paths) == 0 {
+// internShape returns the shape of the n sorted paths path(0)…path(n-1).
+// It copies the paths only for a shape it has not seen.
+func internShape(n int, path func(int) string) *Shape {
+	if n == 0 {
 		return nil
 	}
-	key := strings.Join(paths, "\x00")
+	var kbBuf [256]byte
+	kb := kbBuf[:0]
+	for i := range n {
+		if i > 0 {
+			kb = append(kb, 0)
+		}
+		kb = append(kb, path(i)...)
+	}
 	shapes.mu.Lock()
 	defer shapes.mu.Unlock()
-	if s := shapes.m[key]; s != nil {
+	if s := shapes.m[string(kb)]; s != nil { // a lookup by string(kb) does not copy kb
 		return s
+	}
+	key := string(kb)
+	paths := make([]string, n)
+	for i := range paths {
+		paths[i] = path(i)
 	}
 	shapes.n++
 	s := &Shape{id: shapes.n, paths: paths}
@@ -78,56 +92,140 @@ func internShape(paths []string) *Shape {
 // its ECS type) is left out and reported in the error; the Fixed is usable
 // either way.
 func (e *Encoder) Fix(parent *Fixed, fields []Field) (*Fixed, error) {
-	var all []Field
+	// Derived loggers are made per request or per unit of work, so this
+	// counts its allocations: a Fixed of a few fields is one allocation
+	// (fixedBlock), a larger one at most five.
+	var pf []Field
 	if parent != nil {
-		all = append(all, parent.fields...)
+		pf = parent.fields
 	}
+	blk := &fixedBlock{}
+	fx := &blk.fx
+	all := blk.fields[:len(pf)]
+	if len(pf)+len(fields) > len(blk.fields) {
+		all = make([]Field, len(pf), len(pf)+len(fields))
+	}
+	copy(all, pf)
 	for _, f := range fields {
-		if i := slices.IndexFunc(all, func(g Field) bool { return g.Key == f.Key }); i >= 0 {
+		if i := indexField(all, f.Key); i >= 0 {
 			all = slices.Delete(all, i, i+1)
 		}
 		all = append(all, f)
 	}
-	fx := &Fixed{fields: all}
-	type slot struct {
-		path string
-		val  []byte
+	fx.fields = all
+
+	// What each field is: a label, an ECS slot (its type), or refused.
+	const small = 8
+	var typesBuf [small]string
+	types := typesBuf[:0]
+	if len(all) > small {
+		types = make([]string, 0, len(all))
 	}
-	var slots []slot
 	var errs []error
+	nLabels, nSlots := 0, 0
 	for _, f := range all {
-		if f.Key == "" {
+		ent, isECS := ecsFieldTable[f.Key]
+		typ := ent.typ
+		switch {
+		case f.Key == "":
 			errs = append(errs, errors.New("a field has an empty key"))
-			continue
-		}
-		typ, isECS := fieldType(f.Key)
-		if !isECS {
-			fx.labels = setLabel(fx.labels, Label{Key: sanitizeLabelKey(f.Key), Value: fmt.Sprint(f.Value)})
-			continue
-		}
-		if reserved[f.Key] {
+			typ = ""
+		case !isECS:
+			typ = "label"
+			nLabels++
+		case reserved[f.Key]:
 			errs = append(errs, fmt.Errorf("field %q is written by pipelog itself", f.Key))
-			continue
-		}
-		if !isLeaf(f.Key) {
+			typ = ""
+		case !ent.leaf:
 			errs = append(errs, fmt.Errorf("field %q is an ECS field set, not a field", f.Key))
-			continue
+			typ = ""
+		default:
+			nSlots++
 		}
-		v, err := e.fixedValue(f.Key, typ, f.Value)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("field %q: %w", f.Key, err))
-			continue
+		types = append(types, typ)
+	}
+	if nLabels > len(blk.labels) {
+		fx.labels = make([]Label, 0, nLabels)
+	} else if nLabels > 0 {
+		fx.labels = blk.labels[:0]
+	}
+
+	// Slots in path order; values encoded into one buffer, sliced after.
+	type slot struct {
+		path       string
+		start, end int
+	}
+	var slotsBuf [small]slot
+	slots := slotsBuf[:0]
+	if nSlots > small {
+		slots = make([]slot, 0, nSlots)
+	}
+	buf := blk.buf[:0]
+	for i, f := range all {
+		switch types[i] {
+		case "":
+		case "label":
+			v, ok := f.Value.(string)
+			if !ok {
+				v = fmt.Sprint(f.Value)
+			}
+			fx.labels = setLabel(fx.labels, Label{Key: sanitizeLabelKey(f.Key), Value: v})
+		default:
+			start := len(buf)
+			var err error
+			buf, err = e.appendFixedValue(buf, f.Key, types[i], f.Value)
+			if err != nil {
+				buf = buf[:start]
+				errs = append(errs, fmt.Errorf("field %q: %w", f.Key, err))
+				continue
+			}
+			slots = append(slots, slot{f.Key, start, len(buf)})
 		}
-		slots = append(slots, slot{f.Key, v})
 	}
-	slices.SortFunc(slots, func(a, b slot) int { return strings.Compare(a.path, b.path) })
-	paths := make([]string, len(slots))
-	for i, s := range slots {
-		paths[i] = s.path
-		fx.vals = append(fx.vals, s.val)
+	if len(slots) > 0 {
+		slices.SortFunc(slots, func(a, b slot) int { return strings.Compare(a.path, b.path) })
+		fx.vals = blk.vals[:len(slots)]
+		if len(slots) > len(blk.vals) {
+			fx.vals = make([][]byte, len(slots))
+		}
+		for i, s := range slots {
+			fx.vals[i] = buf[s.start:s.end:s.end]
+		}
+		fx.shape = internShape(len(slots), func(i int) string { return slots[i].path })
 	}
-	fx.shape = internShape(paths)
 	return fx, errors.Join(errs...)
+}
+
+// fixedBlock holds a Fixed of a few fields and its slices in one
+// allocation; a Fixed with more spills the parts that do not fit to the
+// heap.
+type fixedBlock struct {
+	fx     Fixed
+	fields [4]Field
+	labels [4]Label
+	vals   [4][]byte
+	buf    [96]byte
+}
+
+func indexField(fields []Field, key string) int {
+	for i := range fields {
+		if fields[i].Key == key {
+			return i
+		}
+	}
+	return -1
+}
+
+// appendFixedValue appends fixedValue's encoding of v to b.
+func (e *Encoder) appendFixedValue(b []byte, path, typ string, v any) ([]byte, error) {
+	if s, ok := v.(string); ok && typ != "ip" && accepts(typ, "string") {
+		return appendString(b, s, e.max), nil // the common case, without a buffer of its own
+	}
+	enc, err := e.fixedValue(path, typ, v)
+	if err != nil {
+		return b, err
+	}
+	return append(b, enc...), nil
 }
 
 // fixedValue encodes v for the ECS field path of type typ, or says why it

@@ -13,6 +13,16 @@ func sanitizeLabelKey(k string) string {
 	if k == "" {
 		return "_"
 	}
+	clean := true
+	for i := 0; i < len(k); i++ {
+		if c := k[i]; c >= utf8.RuneSelf || c == '.' || c == '*' || c == '\\' {
+			clean = false
+			break
+		}
+	}
+	if clean { // the common case, in one pass
+		return k
+	}
 	if !utf8.ValidString(k) {
 		// Repair now, not when writing: two keys that differ only in
 		// invalid bytes would otherwise be written as the same key.
