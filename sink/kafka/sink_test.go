@@ -369,3 +369,26 @@ func TestCredentialsNeverReported(t *testing.T) {
 		t.Errorf("the failure was not reported: %q, %d dead letters", errs.all(), len(dl.Lines()))
 	}
 }
+
+// TestBlockWhenFullWaitsForRoom: with a queue of two events, Writes wait
+// for acknowledgements instead of dropping, and everything arrives.
+func TestBlockWhenFullWaitsForRoom(t *testing.T) {
+	c := newCluster(t, kfake.SeedTopics(1, "logs"))
+	s, _, _ := newSink(t, c.ListenAddrs(), kafka.Config{MaxQueueEvents: 2, BlockWhenFull: true, Linger: time.Millisecond})
+	const n = 200
+	for i := range n {
+		if err := s.Write([]byte(`{"Pipelog":{"RowLoaded":{"seq":` + itoa(i) + `}}}`)); err != nil {
+			t.Fatal(err)
+		}
+		if q := s.Stats().Queued; q > 2 {
+			t.Fatalf("queued %d, bound 2", q)
+		}
+	}
+	if err := s.Flush(ctxTimeout(t, 10*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	checkExactlyOnceInOrder(t, consume(t, c.ListenAddrs(), "logs", n), n)
+	if st := s.Stats(); st.Dropped != 0 || st.Delivered != n {
+		t.Errorf("stats %v", st)
+	}
+}
