@@ -169,8 +169,8 @@ func (cfg *Config) clientOptions(hooks kgo.Hook) ([]kgo.Opt, error) {
 	if err != nil {
 		return nil, err
 	}
-	if strings.ContainsAny(cfg.Topic, "/\\,\x00 ") || len(cfg.Topic) > 249 {
-		return nil, fmt.Errorf("sink: kafka: invalid topic name %q", cfg.Topic)
+	if !validTopic(cfg.Topic) {
+		return nil, fmt.Errorf("sink: kafka: invalid topic name %q (Kafka allows up to 249 of a-z A-Z 0-9 . _ -, not . or .. alone)", cfg.Topic)
 	}
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(cfg.Brokers...),
@@ -202,6 +202,18 @@ func (cfg *Config) clientOptions(hooks kgo.Hook) ([]kgo.Opt, error) {
 		opts = append(opts, kgo.SASL(mech))
 	}
 	return append(opts, cfg.ClientOptions...), nil
+}
+
+func validTopic(t string) bool {
+	if t == "" || t == "." || t == ".." || len(t) > 249 {
+		return false
+	}
+	for _, c := range []byte(t) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 func compression(name string) (kgo.CompressionCodec, error) {

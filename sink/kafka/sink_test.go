@@ -335,6 +335,8 @@ func TestConfigErrors(t *testing.T) {
 		{kafka.Config{SASLMechanism: "GSSAPI", Username: "u"}, "SASL mechanism"},
 		{kafka.Config{CACert: []byte("nope")}, "CACert"},
 		{kafka.Config{Topic: "a/b"}, "topic"},
+		{kafka.Config{Topic: "logs é"}, "topic"},
+		{kafka.Config{Topic: ".."}, "topic"},
 	} {
 		_, err := kafka.New(tc.cfg)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -107,7 +107,7 @@ var (
 // without this an unreachable or refusing cluster would be silent until
 // Close.
 func (h hooks) OnBrokerConnect(meta kgo.BrokerMetadata, _ time.Duration, _ net.Conn, err error) {
-	if err != nil {
+	if err != nil && !h.s.q.closed.Load() { // not the noise of Close
 		h.s.report(fmt.Errorf("sink: kafka: connecting to %s:%d (retrying): %w", meta.Host, meta.Port, err))
 	}
 }
@@ -120,6 +120,9 @@ func (h hooks) OnBrokerE2E(meta kgo.BrokerMetadata, key int16, e2e kgo.BrokerE2E
 	st.requests.Add(1)
 	if err := e2e.Err(); err != nil {
 		st.reqErrors.Add(1)
+		if h.s.q.closed.Load() {
+			return
+		}
 		h.s.report(fmt.Errorf("sink: kafka: produce request to %s:%d failed (retrying): %w", meta.Host, meta.Port, err))
 		return
 	}
