@@ -21,10 +21,13 @@ type queue struct {
 	fullTimeout time.Duration
 	block       bool
 
+	_           [64]byte // Write and the promise goroutine both add to evts and bytes
 	evts, bytes atomic.Int64
-	writers     atomic.Int64 // Writes between checking closed and handing the record on
-	closed      atomic.Bool
 	waiters     atomic.Int32
+	_           [64]byte
+	writers     atomic.Int64 // Writes between checking closed and handing the record on (Write only)
+	closed      atomic.Bool
+	_           [64]byte
 
 	mu       sync.Mutex
 	spaceCh  chan struct{} // closed and replaced on each release while someone waits

@@ -61,8 +61,15 @@ type Sink struct {
 	repLast    time.Time
 	repSkipped int
 
+	// Counters. Write adds to accepted, franz-go's promise goroutine to
+	// delivered, on every event: they live on cache lines of their own.
 	st struct {
-		accepted, delivered, retried, dead, deadFailed, dropped, rejected,
+		_         [64]byte
+		accepted  atomic.Int64
+		_         [56]byte
+		delivered atomic.Int64
+		_         [56]byte
+		retried, dead, deadFailed, dropped, rejected,
 		requests, reqErrors, batches, bytesRaw, bytesSent, latTotal, latMax,
 		closeDead atomic.Int64
 	}
