@@ -19,6 +19,7 @@ type esBatch struct {
 	z      *bytes.Buffer // complete gzip body once cut, or nil
 	rawLen int           // length of the raw body
 	items  []esItem
+	splits uint8 // times halved after a 413
 }
 
 type esItem struct {
@@ -26,6 +27,7 @@ type esItem struct {
 	idStart, idEnd  uint32 // _id (JSON-escaped) within the action line
 	retries         uint16
 	epoch           uint64
+	seq             uint64 // disk queue record, acknowledged when resolved (0: none)
 }
 
 func (it *esItem) size() int64 { return int64(it.end - it.start) }
@@ -45,7 +47,7 @@ func putBatch(b *esBatch) {
 		}
 		b.z = nil
 	}
-	b.rawLen = 0
+	b.rawLen, b.splits = 0, 0
 	if cap(b.buf) > 64<<20 {
 		return
 	}
@@ -118,6 +120,7 @@ func splitBatch(b *esBatch) []*esBatch {
 		}
 	}
 	a, c := subBatch(b, lo), subBatch(b, hi)
+	a.splits, c.splits = b.splits+1, b.splits+1
 	putBatch(b)
 	return []*esBatch{c, a} // a runs first (stack)
 }

@@ -71,15 +71,42 @@ type Config struct {
 
 	// Queue. Everything accepted and not yet resolved (queued, in flight or
 	// waiting for a retry) counts against MaxQueueBytes (default 64 MiB) and
-	// MaxQueueEvents (default 250000). When full, Write waits up to
-	// QueueFullTimeout (default 1s; negative: not at all) and then drops the
-	// event (counted, reported, ErrQueueFull returned) — or, with
-	// BlockWhenFull, waits until there is room or the sink closes.
+	// MaxQueueEvents (default 250000). When full, Write drops the event at
+	// once (counted, reported at most once a second, ErrQueueFull
+	// returned); with QueueFullTimeout > 0 it first waits that long for
+	// room; with BlockWhenFull it waits until there is room or the sink
+	// closes. The default never stalls a caller: during an outage a log
+	// call that waited would turn the cluster's outage into the
+	// application's (with the old 1s default, every Emit took 1s).
+	// With a disk queue these bounds apply behind it, to the events read
+	// from disk, and callers never wait for them.
 	MaxQueueBytes    int64
 	MaxQueueEvents   int
 	QueueFullTimeout time.Duration
 	BlockWhenFull    bool
 
+	// Disk queue. With QueueDir (a state directory, created 0750), Write
+	// appends each event to a crash-safe queue there (CRC-framed segment
+	// files, 0640) and returns; the sink reads it back into the batches and
+	// persists as delivered only what the server answered for. A process
+	// that starts on the directory sends what is left, under the same
+	// _ids, so a kill loses nothing accepted (DiskSyncBatch, the default)
+	// and duplicates nothing. DiskSync chooses the fsync policy (see
+	// DiskSyncBatch); MaxDiskBytes (default 1 GiB) bounds the directory,
+	// and DiskFull (default DiskFullDropNewest) says what a full one does.
+	QueueDir         string
+	DiskSync         DiskSync
+	DiskSyncInterval time.Duration
+	MaxDiskBytes     int64
+	DiskFull         DiskFull
+
+	// Permanent failures — TLS verification, HTTP 401/403, 404 on the bulk
+	// path, a server that is not Elasticsearch (checked with GET /) — are
+	// reported once, with what to fix, and not retried: the events are
+	// dead-lettered, or, with a disk queue, stay on disk and are tried
+	// again once per RetryBackoffMax. Flush and Close return the failure
+	// (errors.Is ErrPermanent). Check tests a configuration at start-up.
+	//
 	// Retries. Network errors, request timeouts and whole-request
 	// 429/502/503/504 are retried without limit while the sink is open (an
 	// unreachable cluster applies back-pressure through the queue). Per-item
@@ -155,7 +182,7 @@ func (cfg *Config) setDefaults() error {
 	}
 	def(&cfg.MaxQueueEvents, 250000)
 	if cfg.QueueFullTimeout == 0 {
-		cfg.QueueFullTimeout = time.Second
+		cfg.QueueFullTimeout = -1 // drop at once
 	}
 	if cfg.MaxRetries == 0 {
 		cfg.MaxRetries = 5

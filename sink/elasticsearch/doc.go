@@ -22,15 +22,26 @@
 //
 // Retried without limit while the sink is open: network errors, request
 // timeouts and whole-request 429, 502, 503 and 504 (an unreachable cluster
-// fills the queue and applies back-pressure). Retried MaxRetries times, then
-// dead-lettered: per-item 429 and 5xx, and whole-request failures whose
-// outcome is ambiguous (500, an unreadable response, an item count that does
-// not match, a server that does not identify as Elasticsearch). Dead-lettered
-// at once: per-item rejections (a mapping error), any other whole-request
-// 4xx, and a single event larger than the server takes (413; a larger batch
-// is split in halves first). Close dead-letters whatever is still
-// undelivered when its context ends. A process that is killed loses what is
-// queued in memory, at most MaxQueueBytes and MaxQueueEvents.
+// fills the queue; the workers share one backoff, reset by a success).
+// Retried MaxRetries times, then dead-lettered: per-item 429 and 5xx, and
+// whole-request failures whose outcome is ambiguous (500, an unreadable
+// response, an item count that does not match, a 2xx without the product
+// header from a server whose GET / has it). Dead-lettered at once: per-item
+// rejections (a mapping error), any other whole-request 4xx, a single
+// event larger than the server takes (413; a larger batch is split in
+// halves first, after a backoff), and permanent failures — TLS
+// verification, 401, 403, 404, a server that is not Elasticsearch — which
+// are reported once with what to fix (with a disk queue they stay on disk
+// instead; permanent.go). Close dead-letters whatever is still undelivered
+// when its context ends.
+//
+// Without Config.QueueDir a process that is killed loses what is queued in
+// memory, at most MaxQueueBytes and MaxQueueEvents. With it, Write appends
+// the event to a crash-safe disk queue (internal/diskqueue) before it
+// returns (DiskSyncBatch), the queue records as delivered only what the
+// server answered for, and a sink started on the directory re-sends the
+// rest under the same _ids (disk.go); Close leaves there what it could not
+// deliver instead of dead-lettering it.
 //
 // # Concurrency
 //
@@ -57,7 +68,8 @@
 //
 // # What it imports
 //
-// The standard library, package sink, github.com/klauspost/compress/gzip
+// The standard library, package sink, internal/diskqueue,
+// github.com/klauspost/compress/gzip
 // and github.com/elastic/elastic-transport-go/v8 (the pool of nodes and
 // their credentials) — not the go-elasticsearch client, whose typed API is
 // some 860 packages.

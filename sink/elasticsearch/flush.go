@@ -9,8 +9,21 @@ import (
 	"github.com/pipelog/pipelog/sink"
 )
 
-// resolve releases items that reached a final state.
+// resolve releases items that reached a final state, acknowledging their
+// disk queue records.
 func (s *Sink) resolve(items []esItem) {
+	if s.dq != nil {
+		for i := range items {
+			if items[i].seq != 0 {
+				s.dq.Ack(items[i].seq)
+			}
+		}
+	}
+	s.release(items)
+}
+
+// release frees the queue room of items.
+func (s *Sink) release(items []esItem) {
 	if len(items) == 0 {
 		return
 	}
@@ -67,11 +80,21 @@ func (s *Sink) Flush(ctx context.Context) error {
 		s.mu.Unlock()
 		return sink.ErrClosed
 	}
+	if s.dq != nil {
+		s.mu.Unlock()
+		if err := s.drainDisk(ctx); err != nil {
+			return err
+		}
+		s.mu.Lock()
+	}
 	s.cutLocked()
 	upTo := s.epoch
 	s.epoch++
 	err := s.waitDrainedLocked(ctx, upTo)
 	s.mu.Unlock()
+	if err == nil {
+		err = s.haltErr()
+	}
 	return err
 }
 
@@ -111,7 +134,14 @@ func (s *Sink) Close(ctx context.Context) error {
 	s.cutLocked()
 	s.mu.Unlock()
 	s.ticker.Wait()
-	close(s.chunks) // nothing sends once closed is set
+	if s.dq != nil {
+		_ = s.drainDisk(ctx)
+		s.stopPump()
+		s.mu.Lock()
+		s.cutLocked()
+		s.mu.Unlock()
+	}
+	close(s.chunks) // nothing sends once closed is set (and the pump stopped)
 	s.assembler.Wait()
 	s.qmu.Lock()
 	s.stopping = true
@@ -130,6 +160,17 @@ func (s *Sink) Close(ctx context.Context) error {
 	}
 	s.abort()
 	s.reportDrops()
+	if s.dq != nil {
+		if n := s.st.leftOnDisk.Load(); n > 0 || !s.dq.Drained() {
+			s.onError(fmt.Errorf("sink: elasticsearch: undelivered events stay in the disk queue %s; a sink started on it sends them", s.cfg.QueueDir))
+		}
+		if err := s.dq.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("sink: elasticsearch: disk queue: %w", err))
+		}
+	}
+	if err := s.haltErr(); err != nil {
+		errs = append(errs, err)
+	}
 	if n := s.st.closeDead.Load(); n > 0 {
 		errs = append(errs, fmt.Errorf("sink: elasticsearch: %d event(s) dead-lettered during close", n))
 	}

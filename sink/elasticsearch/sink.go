@@ -14,6 +14,7 @@ import (
 
 	"github.com/elastic/elastic-transport-go/v8/elastictransport"
 
+	"github.com/pipelog/pipelog/internal/diskqueue"
 	"github.com/pipelog/pipelog/sink"
 )
 
@@ -68,13 +69,24 @@ type Sink struct {
 	assembler sync.WaitGroup
 	idCounter atomic.Uint64
 
+	dq          *diskqueue.Queue // Config.QueueDir's, or nil
+	dqRecovery  diskqueue.Recovery
+	dqBroken    atomic.Bool
+	pumpStop    chan struct{} // closed (under mu) to stop the pump
+	pumpStopped bool
+	pumpCtx     context.Context
+	pumpCancel  context.CancelFunc
+	pumpWG      sync.WaitGroup
+	haltV       atomic.Pointer[error] // the permanent failure the sink is in
+	failStreak  atomic.Int64          // whole-request failures since the last success
+
 	dropMu       sync.Mutex
 	dropUnreport int64
 
 	st struct {
 		queued, inFlight, accepted, indexed, dups, retried, dead, deadFailed,
 		dropped, rejected, requests, reqErrors, bytesRaw, bytesSent,
-		latTotal, latMax, closeDead atomic.Int64
+		latTotal, latMax, closeDead, leftOnDisk atomic.Int64
 	}
 }
 
@@ -133,6 +145,14 @@ func New(cfg Config) (*Sink, error) {
 		s.onError = func(err error) { fmt.Fprintln(os.Stderr, "pipelog:", err) }
 	}
 
+	if cfg.QueueDir != "" {
+		if err := s.openDisk(); err != nil {
+			if s.ownDL {
+				_ = s.dl.Close(context.Background())
+			}
+			return nil, fmt.Errorf("sink: elasticsearch: disk queue: %w", err)
+		}
+	}
 	s.workCond = sync.NewCond(&s.qmu)
 	s.spaceCh = make(chan struct{})
 	s.drainCh = make(chan struct{})
@@ -152,6 +172,10 @@ func New(cfg Config) (*Sink, error) {
 	}
 	s.ticker.Add(1)
 	go s.tick()
+	if s.dq != nil {
+		s.pumpWG.Add(1)
+		go s.pump()
+	}
 	return s, nil
 }
 

@@ -19,6 +19,16 @@ type Stats struct {
 	Dropped          int64 // events refused because the queue was full
 	Rejected         int64 // invalid lines refused by Write (also dead-lettered)
 
+	// Disk queue (Config.QueueDir): events found at start and sent again,
+	// fsyncs of its segments and the events they made durable (÷: the
+	// group-commit size), its bytes on disk, undelivered events left in it
+	// at Close (sent at the next start).
+	DiskRecovered    int64
+	DiskFsyncs       int64
+	DiskFsyncRecords int64
+	DiskBytes        int64
+	DiskLeft         int64
+
 	Requests      int64 // bulk requests sent
 	RequestErrors int64 // requests that failed as a whole
 	BytesRaw      int64 // request bytes before compression
@@ -32,7 +42,17 @@ func (s *Sink) Stats() Stats {
 	s.mu.Lock()
 	qb := s.pendingBytes
 	s.mu.Unlock()
+	var dq struct{ rec, fsyncs, fsyncRecs, bytes int64 }
+	if s.dq != nil {
+		d := s.dq.Stats()
+		dq.rec, dq.fsyncs, dq.fsyncRecs, dq.bytes = int64(s.dqRecovery.Records), d.Fsyncs, d.FsyncRecords, d.DiskBytes
+	}
 	return Stats{
+		DiskRecovered:    dq.rec,
+		DiskFsyncs:       dq.fsyncs,
+		DiskFsyncRecords: dq.fsyncRecs,
+		DiskBytes:        dq.bytes,
+		DiskLeft:         s.st.leftOnDisk.Load(),
 		Queued:           s.st.queued.Load(),
 		QueuedBytes:      qb,
 		InFlight:         s.st.inFlight.Load(),

@@ -67,6 +67,9 @@ func (w *esWorker) run(b *esBatch) (split []*esBatch) {
 	lastReason := ""
 	for {
 		if s.abortCtx.Err() != nil {
+			if b = s.backToDisk(b); b == nil {
+				return nil
+			}
 			reason := "sink closed before the event could be delivered"
 			if lastReason != "" {
 				reason += "; last failure: " + lastReason
@@ -78,6 +81,23 @@ func (w *esWorker) run(b *esBatch) (split []*esBatch) {
 		}
 		out := w.send(b)
 		n := len(b.items)
+		reason := s.permanentReason(out)
+		if reason == "" && errors.Is(out.err, errNotElasticsearch) && errors.Is(s.Check(s.abortCtx), ErrPermanent) {
+			reason = "the server is not Elasticsearch (no X-Elastic-Product header on the bulk answer nor on GET /); the request may have been processed; fix: check Addresses"
+		}
+		if reason != "" {
+			s.st.reqErrors.Add(1)
+			s.halt(reason)
+			lastReason = reason
+			if s.dq != nil && onDisk(b) {
+				// Kept on disk; try again (once per RetryBackoffMax).
+				w.sleepFor(s.cfg.RetryBackoffMax)
+				continue
+			}
+			s.deadLetterBatch(b, allIdx(b), out.status, dlPermanent, reason)
+			putBatch(b)
+			return nil
+		}
 		switch {
 		case errors.Is(out.err, errNotElasticsearch):
 			s.st.reqErrors.Add(1)
@@ -101,7 +121,10 @@ func (w *esWorker) run(b *esBatch) (split []*esBatch) {
 			}
 			s.report(fmt.Errorf("sink: elasticsearch: bulk request of %d events failed, will retry: %s", n, lastReason))
 			s.st.retried.Add(int64(n))
-			if !w.sleep(netAttempt) {
+			// The backoff is shared: while the cluster is unreachable every
+			// worker backs off further, and one success resets it.
+			streak := int(s.failStreak.Add(1))
+			if !w.sleep(max(netAttempt, streak-1)) {
 				continue
 			}
 			netAttempt++
@@ -112,6 +135,7 @@ func (w *esWorker) run(b *esBatch) (split []*esBatch) {
 				putBatch(b)
 				return nil
 			}
+			w.sleep(int(b.splits)) // back off before the halves too
 			return splitBatch(b)
 		case out.status >= 500:
 			s.st.reqErrors.Add(1)
@@ -128,6 +152,10 @@ func (w *esWorker) run(b *esBatch) (split []*esBatch) {
 			putBatch(b)
 			return nil
 		default:
+			s.failStreak.Store(0)
+			if s.haltV.Load() != nil {
+				s.haltV.Store(nil) // fixed: a later permanent failure is reported again
+			}
 			var reason string
 			reason, b = w.handleItems(b, out.body)
 			if reason != "" { // whole response unusable
@@ -253,8 +281,14 @@ func (w *esWorker) sleep(attempt int) bool {
 	for i := 0; i < attempt && d < s.cfg.RetryBackoffMax; i++ {
 		d *= 2
 	}
-	d = min(d, s.cfg.RetryBackoffMax)
-	d = d/2 + rand.N(d/2+1) // jitter in [d/2, d]
+	return w.sleepFor(min(d, s.cfg.RetryBackoffMax))
+}
+
+// sleepFor waits about d (jittered in [d/2, d]); false if the sink was
+// aborted meanwhile.
+func (w *esWorker) sleepFor(d time.Duration) bool {
+	s := w.s
+	d = d/2 + rand.N(d/2+1)
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

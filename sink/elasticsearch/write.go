@@ -68,16 +68,28 @@ func (s *Sink) reject(line []byte, reason string) error {
 }
 
 // add queues one event: line (without its newline) under the bulk _id id
-// (JSON-escaped; empty: minted).
+// (JSON-escaped; empty: minted) — in the disk queue when there is one.
 func (s *Sink) add(line, id []byte) error {
 	var minted [32]byte
 	if len(id) == 0 {
 		id = strconv.AppendUint(append(minted[:0], s.idPrefix...), s.idCounter.Add(1), 36)
 	}
+	if s.dq != nil && !s.dqBroken.Load() {
+		if err, done := s.addDisk(line, id); done {
+			return err
+		}
+	}
+	return s.addMem(line, id, 0)
+}
+
+// addMem puts one event in the active batch. seq is its disk queue record
+// (0: none); the pump's events wait for room however the sink is
+// configured, and until the pump is stopped rather than the sink closed.
+func (s *Sink) addMem(line, id []byte, seq uint64) error {
 	need := int64(len(`{"create":{"_index":"","_id":""}}`) + len(s.index) + len(id) + len(line) + 2) // two '\n'
 
 	s.mu.Lock()
-	if s.closed {
+	if s.closed && seq == 0 || s.pumpStopped {
 		s.mu.Unlock()
 		return sink.ErrClosed
 	}
@@ -86,7 +98,7 @@ func (s *Sink) add(line, id []byte) error {
 		return s.reject(line, fmt.Sprintf("event of %d bytes exceeds MaxQueueBytes %d", need, s.cfg.MaxQueueBytes))
 	}
 	if s.pendingBytes+need > s.cfg.MaxQueueBytes || s.pendingEvts+1 > int64(s.cfg.MaxQueueEvents) {
-		if err := s.waitForSpaceLocked(need); err != nil {
+		if err := s.waitForSpaceLocked(need, seq != 0); err != nil {
 			s.mu.Unlock()
 			return err
 		}
@@ -100,7 +112,7 @@ func (s *Sink) add(line, id []byte) error {
 	// first byte is at raw offset b.rawLen-len(dst).
 	dst := s.chunk
 	base := uint32(b.rawLen) - uint32(len(dst))
-	it := esItem{start: uint32(len(dst)), epoch: s.epoch}
+	it := esItem{start: uint32(len(dst)), epoch: s.epoch, seq: seq}
 	dst = append(dst, s.actionPre...)
 	it.idStart = uint32(len(dst))
 	dst = append(dst, id...)
@@ -127,19 +139,26 @@ func (s *Sink) add(line, id []byte) error {
 		s.sendChunkLocked(false)
 	}
 	s.mu.Unlock()
-	s.st.accepted.Add(1)
+	if seq == 0 {
+		s.st.accepted.Add(1)
+	}
 	return nil
 }
 
 // waitForSpaceLocked blocks (s.mu held, released while waiting) until need
-// bytes and one event fit, the wait times out or the sink closes.
-func (s *Sink) waitForSpaceLocked(need int64) error {
+// bytes and one event fit, the wait times out or the sink closes; for the
+// disk queue's pump, until there is room or the pump is stopped.
+func (s *Sink) waitForSpaceLocked(need int64, pump bool) error {
 	fits := func() bool {
 		return s.pendingBytes+need <= s.cfg.MaxQueueBytes && s.pendingEvts+1 <= int64(s.cfg.MaxQueueEvents)
 	}
 	var timer *time.Timer
 	var timeout <-chan time.Time
-	if !s.cfg.BlockWhenFull {
+	closed := s.closedCh
+	if pump {
+		closed = s.pumpStop
+	}
+	if !s.cfg.BlockWhenFull && !pump {
 		if s.cfg.QueueFullTimeout < 0 {
 			return s.dropLocked()
 		}
@@ -156,11 +175,11 @@ func (s *Sink) waitForSpaceLocked(need int64) error {
 		case <-ch:
 		case <-timeout:
 			timedOut = true
-		case <-s.closedCh:
+		case <-closed:
 		}
 		s.mu.Lock()
 		s.spaceWaiters--
-		if s.closed {
+		if s.closed && !pump || s.pumpStopped {
 			return sink.ErrClosed
 		}
 		if timedOut && !fits() {

@@ -60,7 +60,7 @@ func BenchmarkProduce(b *testing.B) {
 	benchSetup(b)
 	brokers := bench.cluster.ListenAddrs()
 	b.Run("sink", func(b *testing.B) {
-		s, err := kafka.New(kafka.Config{Brokers: brokers, Topic: "bench", DeadLetter: &memsink.Sink{}})
+		s, err := kafka.New(kafka.Config{Brokers: brokers, Topic: "bench", DeadLetter: &memsink.Sink{}, BlockWhenFull: true})
 		if err != nil {
 			b.Fatal(err)
 		}

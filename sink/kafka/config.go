@@ -57,10 +57,12 @@ type Config struct {
 
 	// Queue. Everything accepted and not yet delivered or dead-lettered
 	// counts against MaxQueueBytes (default 64 MiB) and MaxQueueEvents
-	// (default 250000). When full, Write waits up to QueueFullTimeout
-	// (default 1s; negative: not at all) and then drops the event
-	// (counted, reported, ErrQueueFull returned), or with BlockWhenFull
-	// waits until there is room or the sink closes.
+	// (default 250000). When full, Write drops the event at once (counted,
+	// reported at most once a second, ErrQueueFull returned); with
+	// QueueFullTimeout > 0 it first waits that long for room; with
+	// BlockWhenFull it waits until there is room or the sink closes. As for
+	// the Elasticsearch sink, the default never stalls a caller: a log call
+	// that waited would turn the cluster's outage into the application's.
 	MaxQueueBytes    int64
 	MaxQueueEvents   int
 	QueueFullTimeout time.Duration
@@ -145,7 +147,7 @@ func (cfg *Config) setDefaults() {
 		cfg.MaxQueueEvents = 250000
 	}
 	if cfg.QueueFullTimeout == 0 {
-		cfg.QueueFullTimeout = time.Second
+		cfg.QueueFullTimeout = -1 // drop at once
 	}
 	if cfg.MaxRetries == 0 {
 		cfg.MaxRetries = 5

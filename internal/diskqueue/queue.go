@@ -1,0 +1,464 @@
+package diskqueue
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// SyncPolicy says when an appended record is durable (see the package doc).
+type SyncPolicy int
+
+const (
+	SyncBatch SyncPolicy = iota
+	SyncInterval
+	SyncNone
+)
+
+// FullPolicy says what Append does when the queue holds MaxBytes.
+type FullPolicy int
+
+const (
+	Block FullPolicy = iota
+	DropNewest
+	DropOldest
+)
+
+// Config configures a queue; zero fields take the documented defaults.
+type Config struct {
+	Dir  string // the state directory (created 0750 if absent); required
+	FS   FS     // default OS
+	Sync SyncPolicy
+	// SyncInterval (default 1s) is the fsync period of SyncInterval;
+	// WriteInterval (default 10ms) how long a record may wait in memory
+	// before it is written, outside SyncBatch.
+	SyncInterval  time.Duration
+	WriteInterval time.Duration
+	// CheckpointInterval (default 100ms) is how often the acknowledged
+	// position is persisted.
+	CheckpointInterval time.Duration
+	SegmentBytes       int64 // default 8 MiB
+	MaxBytes           int64 // default 1 GiB
+	Full               FullPolicy
+	// Manual starts no goroutine: the caller calls WriteOut, Sync and
+	// Checkpoint (tests drive the queue step by step this way).
+	Manual bool
+}
+
+var (
+	ErrClosed   = errors.New("diskqueue: closed")
+	ErrFull     = errors.New("diskqueue: full, record dropped")
+	ErrTooLarge = errors.New("diskqueue: record larger than the queue takes")
+)
+
+// Pos is a position in the queue: a segment and a byte offset in it.
+type Pos struct {
+	Seg uint64
+	Off int64
+}
+
+// Less orders positions.
+func (p Pos) Less(o Pos) bool { return p.Seg < o.Seg || p.Seg == o.Seg && p.Off < o.Off }
+
+func (p Pos) String() string { return fmt.Sprintf("%016x.seg@%d", p.Seg, p.Off) }
+
+type segment struct {
+	id      uint64
+	size    int64 // bytes assigned to it (written or waiting)
+	written int64 // bytes written to the file
+	records int   // records assigned to it
+	sealed  bool  // takes no more records
+	removed bool
+	skips   []span // corrupt ranges found at Open
+}
+
+type span struct{ from, to int64 }
+
+type pendChunk struct {
+	seg  *segment
+	data []byte
+}
+
+// Queue is a disk queue. See the package doc.
+type Queue struct {
+	cfg Config
+	fs  FS
+
+	mu         sync.Mutex
+	ioCond     *sync.Cond // ioBusy ended, durableGen moved
+	spaceCond  *sync.Cond // bytes freed or closed
+	segs       []*segment // oldest first; the last may be the active one
+	active     *segment
+	pend       []pendChunk
+	free       [][]byte // written chunks' buffers, to reuse
+	pendBytes  int
+	gen        uint64 // generation of pend
+	durableGen uint64 // last generation written and fsynced
+	writtenGen uint64 // last generation written
+	ioBusy     bool
+	ioErr      error
+	diskBytes  int64
+	lastPos    Pos // end of the last appended record
+	closed     bool
+	nextSegID  uint64
+
+	wfile File // open for appending: the active segment's
+	wseg  *segment
+	dirty []uint64 // segments closed without fsync (SyncNone), for Sync
+
+	notify chan struct{} // data was written (for the reader)
+	done   chan struct{}
+	wg     sync.WaitGroup
+
+	rd reader
+
+	amu        sync.Mutex
+	acks       []ackEntry // records read, oldest first, from seq ackHead
+	ackHead    uint64
+	ackPos     Pos // every record up to here is acknowledged
+	persisted  Pos
+	ackChanged bool
+
+	st struct {
+		appended, fsyncs, fsyncRecords, dropped, droppedOldest, blocked int64
+	}
+	rec Recovery
+}
+
+// Stats are the queue's counters.
+type Stats struct {
+	Appended      int64 // records accepted
+	Fsyncs        int64 // fsyncs of segment data
+	FsyncRecords  int64 // records made durable by those fsyncs (÷ Fsyncs: group size)
+	Dropped       int64 // DropNewest refusals
+	DroppedOldest int64 // unread records deleted by DropOldest
+	Blocked       int64 // Appends that waited for space
+	DiskBytes     int64
+	Corrupt       int64 // corrupt records skipped while reading (after Open's)
+}
+
+func (q *Queue) Stats() Stats {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return Stats{Appended: q.st.appended, Fsyncs: q.st.fsyncs, FsyncRecords: q.st.fsyncRecords,
+		Dropped: q.st.dropped, DroppedOldest: q.st.droppedOldest, Blocked: q.st.blocked,
+		DiskBytes: q.diskBytes, Corrupt: q.rd.corrupt}
+}
+
+func (cfg *Config) setDefaults() {
+	if cfg.FS == nil {
+		cfg.FS = OS
+	}
+	if cfg.SyncInterval <= 0 {
+		cfg.SyncInterval = time.Second
+	}
+	if cfg.WriteInterval <= 0 {
+		cfg.WriteInterval = 10 * time.Millisecond
+	}
+	if cfg.CheckpointInterval <= 0 {
+		cfg.CheckpointInterval = 100 * time.Millisecond
+	}
+	if cfg.SegmentBytes <= 0 {
+		cfg.SegmentBytes = 8 << 20
+	}
+	if cfg.MaxBytes <= 0 {
+		cfg.MaxBytes = 1 << 30
+	}
+	cfg.MaxBytes = max(cfg.MaxBytes, 2*frameLen(0))
+}
+
+const (
+	pendLimit = 1 << 20 // outside SyncBatch, an Append writes out beyond this
+	pendMax   = 4 << 20 // and waits for the disk beyond this
+)
+
+func (q *Queue) segPath(id uint64) string {
+	return filepath.Join(q.cfg.Dir, fmt.Sprintf("%016x.seg", id))
+}
+
+// Append adds one record. Under SyncBatch it returns once the record is
+// durable. It returns ErrFull (DropNewest, or DropOldest with nothing
+// older to drop), ErrTooLarge, ErrClosed, or the I/O error that broke the
+// queue (a broken queue takes nothing more).
+func (q *Queue) Append(p []byte) error {
+	fl := frameLen(len(p))
+	if len(p) == 0 || len(p) > MaxRecord || fl > q.cfg.MaxBytes/2 {
+		return ErrTooLarge
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return ErrClosed
+	}
+	if q.ioErr != nil {
+		return q.ioErr
+	}
+	waited := false
+	for q.diskBytes+fl > q.cfg.MaxBytes {
+		switch {
+		case q.cfg.Full == DropOldest && q.dropOldestLocked():
+			continue
+		case q.cfg.Full == Block:
+			if !waited {
+				waited = true
+				q.st.blocked++
+			}
+			q.spaceCond.Wait()
+			if q.closed {
+				return ErrClosed
+			}
+			if q.ioErr != nil {
+				return q.ioErr
+			}
+			continue
+		}
+		q.st.dropped++
+		return ErrFull
+	}
+	// Memory bound: while a write (or an fsync) is slow, what waits for
+	// the next one is at most pendMax; then appenders wait for the disk.
+	for q.pendBytes >= pendMax && q.ioBusy && q.ioErr == nil && !q.closed {
+		q.ioCond.Wait()
+	}
+	a := q.active
+	if a == nil || a.size > 0 && a.size+fl > q.cfg.SegmentBytes {
+		if a != nil {
+			a.sealed = true
+		}
+		a = &segment{id: q.nextSegID}
+		q.nextSegID++
+		q.segs = append(q.segs, a)
+		q.active = a
+	}
+	if n := len(q.pend); n == 0 || q.pend[n-1].seg != a {
+		var buf []byte
+		if k := len(q.free); k > 0 {
+			buf, q.free = q.free[k-1], q.free[:k-1]
+		} else {
+			buf = make([]byte, 0, 256<<10)
+		}
+		q.pend = append(q.pend, pendChunk{seg: a, data: buf})
+	}
+	c := &q.pend[len(q.pend)-1]
+	c.data = appendFrame(c.data, p)
+	q.pendBytes += int(fl)
+	a.size += fl
+	a.records++
+	q.diskBytes += fl
+	q.lastPos = Pos{a.id, a.size}
+	q.st.appended++
+	switch {
+	case q.cfg.Sync == SyncBatch:
+		return q.waitDurableLocked(q.gen)
+	case q.pendBytes >= pendLimit && !q.ioBusy:
+		q.writeOutLocked(false)
+	}
+	return nil
+}
+
+// waitDurableLocked waits until generation g is written and fsynced,
+// writing it itself when no one else is (group commit: the leader takes
+// everything appended so far).
+func (q *Queue) waitDurableLocked(g uint64) error {
+	for q.durableGen < g {
+		if q.ioErr != nil {
+			return q.ioErr
+		}
+		if q.ioBusy {
+			q.ioCond.Wait()
+			continue
+		}
+		q.writeOutLocked(true)
+	}
+	return q.ioErr
+}
+
+// writeOutLocked writes everything pending (q.mu held, released during the
+// I/O), fsyncing the files written when sync is set.
+func (q *Queue) writeOutLocked(sync bool) {
+	q.ioBusy = true
+	chunks := q.pend
+	q.pend, q.pendBytes = nil, 0
+	g := q.gen
+	q.gen++
+	q.mu.Unlock()
+	written, recs, err := q.writeChunks(chunks, sync)
+	q.mu.Lock()
+	for i, c := range chunks {
+		c.seg.written += written[i]
+		if cap(c.data) <= 2*pendMax && len(q.free) < 4 {
+			q.free = append(q.free, c.data[:0]) // reused: no regrowth per write-out
+		}
+	}
+	q.writtenGen = g
+	if err != nil {
+		if q.ioErr == nil {
+			q.ioErr = fmt.Errorf("diskqueue: %w", err)
+		}
+	} else if sync {
+		q.durableGen = g
+		q.st.fsyncs++
+		q.st.fsyncRecords += int64(recs)
+	}
+	q.ioBusy = false
+	q.ioCond.Broadcast()
+	q.spaceCond.Broadcast()
+	select {
+	case q.notify <- struct{}{}:
+	default:
+	}
+}
+
+// writeChunks writes the chunks to their segments (creating each new one
+// and fsyncing the directory), then fsyncs the last file if sync. Only the
+// goroutine that set ioBusy calls it.
+func (q *Queue) writeChunks(chunks []pendChunk, sync bool) (written []int64, records int, err error) {
+	written = make([]int64, len(chunks))
+	for i, c := range chunks {
+		if q.wseg != c.seg {
+			if q.wfile != nil {
+				// Before the next segment: data of the previous one
+				// must not be less durable than what follows it.
+				if sync || q.cfg.Sync != SyncNone {
+					if err = q.wfile.Sync(); err != nil {
+						return written, records, err
+					}
+				}
+				if !sync && q.cfg.Sync == SyncNone {
+					q.dirty = append(q.dirty, q.wseg.id)
+				}
+				if err = q.wfile.Close(); err != nil {
+					return written, records, err
+				}
+				q.wfile, q.wseg = nil, nil
+			}
+			f, err := q.fs.OpenFile(q.segPath(c.seg.id), os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o640)
+			if err != nil {
+				return written, records, err
+			}
+			q.wfile, q.wseg = f, c.seg
+			if err = q.fs.SyncDir(q.cfg.Dir); err != nil {
+				return written, records, err
+			}
+		}
+		if _, err = q.wfile.Write(c.data); err != nil {
+			return written, records, err
+		}
+		written[i] = int64(len(c.data))
+		records += countFrames(c.data)
+	}
+	if !sync {
+		return written, records, nil
+	}
+	// Segments written and closed without an fsync (SyncNone) first.
+	for _, id := range q.dirty {
+		f, err := q.fs.OpenFile(q.segPath(id), os.O_WRONLY|os.O_APPEND, 0o640)
+		if errors.Is(err, os.ErrNotExist) {
+			continue // acknowledged and removed meanwhile
+		}
+		if err == nil {
+			err = f.Sync()
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil {
+			return written, records, err
+		}
+	}
+	q.dirty = q.dirty[:0]
+	if q.wfile != nil {
+		err = q.wfile.Sync()
+	}
+	return written, records, err
+}
+
+func countFrames(b []byte) int {
+	n := 0
+	for len(b) > 0 {
+		if len(b) < headerLen {
+			break
+		}
+		b = b[headerLen+int(binary.LittleEndian.Uint32(b[1:5])):] // frames we built
+		n++
+	}
+	return n
+}
+
+// WriteOut writes what is pending, without fsync (Manual mode and the
+// background goroutine).
+func (q *Queue) WriteOut() error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for q.ioBusy {
+		q.ioCond.Wait()
+	}
+	if q.ioErr == nil && len(q.pend) > 0 {
+		q.writeOutLocked(false)
+	}
+	return q.ioErr
+}
+
+// Sync writes what is pending and fsyncs it: every record appended before
+// the call is durable when it returns nil.
+func (q *Queue) Sync() error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for q.ioBusy {
+		q.ioCond.Wait()
+	}
+	if q.ioErr == nil {
+		q.writeOutLocked(true)
+	}
+	return q.ioErr
+}
+
+// LastPos is the end of the last appended record: Acked reaching it means
+// everything appended so far was acknowledged.
+func (q *Queue) LastPos() Pos {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.lastPos
+}
+
+// dropOldestLocked deletes the oldest sealed segment; false if there is none.
+func (q *Queue) dropOldestLocked() bool {
+	var s *segment
+	for _, c := range q.segs {
+		if c.sealed && c != q.wseg {
+			s = c
+			break
+		}
+	}
+	if s == nil {
+		return false
+	}
+	unread := s.records
+	switch {
+	case q.rd.seg == s:
+		unread -= q.rd.readInSeg
+	case q.rd.seg != nil && s.id < q.rd.seg.id:
+		unread = 0
+	}
+	s.removed = true
+	q.removeSegLocked(s)
+	_ = q.fs.Remove(q.segPath(s.id))
+	_ = q.fs.SyncDir(q.cfg.Dir)
+	q.st.droppedOldest += int64(unread)
+	return true
+}
+
+func (q *Queue) removeSegLocked(s *segment) {
+	for i, c := range q.segs {
+		if c == s {
+			q.segs = append(q.segs[:i:i], q.segs[i+1:]...)
+			q.diskBytes -= s.size
+			q.spaceCond.Broadcast()
+			return
+		}
+	}
+}

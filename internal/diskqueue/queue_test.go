@@ -1,0 +1,162 @@
+package diskqueue
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestCorruptMiddle: a record damaged in the middle of a synced segment is
+// skipped with its position reported; the records around it are delivered
+// and Open does not fail.
+func TestCorruptMiddle(t *testing.T) {
+	dir := t.TempDir()
+	q, _, err := Open(Config{Dir: dir, Manual: true})
+	require.NoError(t, err)
+	for i := range 10 {
+		require.NoError(t, q.Append(fmt.Appendf(nil, "record-%d|payload", i)))
+	}
+	require.NoError(t, q.Close())
+	seg := filepath.Join(dir, "0000000000000001.seg")
+	b, err := os.ReadFile(seg)
+	require.NoError(t, err)
+	fi, err := os.Stat(seg)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o640), fi.Mode().Perm())
+	rl := len(b) / 10
+	b[4*rl+headerLen+2] ^= 0xff // a payload byte of record 4
+	require.NoError(t, os.WriteFile(seg, b, 0o640))
+
+	q, rec, err := Open(Config{Dir: dir, Manual: true})
+	require.NoError(t, err)
+	defer q.Close()
+	require.Len(t, rec.Corrupt, 1, rec.String())
+	assert.Equal(t, Pos{1, int64(4 * rl)}, rec.Corrupt[0].At)
+	assert.Equal(t, 9, rec.Records)
+	var got []string
+	for {
+		r, err := q.Next(canceled)
+		if err != nil {
+			break
+		}
+		got = append(got, idOf(r.Data))
+	}
+	assert.Equal(t, []string{"record-0", "record-1", "record-2", "record-3", "record-5", "record-6", "record-7", "record-8", "record-9"}, got)
+}
+
+// TestTornTail: a partial last record is truncated and reported.
+func TestTornTail(t *testing.T) {
+	dir := t.TempDir()
+	q, _, err := Open(Config{Dir: dir, Manual: true})
+	require.NoError(t, err)
+	for i := range 3 {
+		require.NoError(t, q.Append(fmt.Appendf(nil, "r%d|abcdef", i)))
+	}
+	require.NoError(t, q.Close())
+	seg := filepath.Join(dir, "0000000000000001.seg")
+	b, err := os.ReadFile(seg)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(seg, b[:len(b)-3], 0o640))
+	q, rec, err := Open(Config{Dir: dir, Manual: true})
+	require.NoError(t, err)
+	defer q.Close()
+	assert.Equal(t, 1, rec.TornTails)
+	assert.Equal(t, int64(len(b)/3-3), rec.TornBytes)
+	assert.Equal(t, 2, rec.Records)
+	b2, err := os.ReadFile(seg)
+	require.NoError(t, err)
+	assert.Equal(t, b[:2*len(b)/3], b2, "truncated to the last whole record")
+}
+
+// TestGroupCommit: concurrent appenders under SyncBatch share fsyncs, and
+// every record is readable once, in an order consistent with each
+// appender's own.
+func TestGroupCommit(t *testing.T) {
+	q, _, err := Open(Config{Dir: t.TempDir(), SegmentBytes: 64 << 10})
+	require.NoError(t, err)
+	const writers, each = 16, 200
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := range each {
+				assert.NoError(t, q.Append(fmt.Appendf(nil, "%d-%d|x", w, i)))
+			}
+		})
+	}
+	seen := map[string]bool{}
+	last := map[int]int{}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for len(seen) < writers*each {
+		r, err := q.Next(ctx)
+		require.NoError(t, err)
+		var w, i int
+		_, err = fmt.Sscanf(idOf(r.Data), "%d-%d", &w, &i)
+		require.NoError(t, err)
+		id := idOf(r.Data)
+		require.False(t, seen[id], "read twice: %s", id)
+		seen[id] = true
+		if p, ok := last[w]; ok {
+			require.Greater(t, i, p, "writer %d out of order", w)
+		}
+		last[w] = i
+		q.Ack(r.Seq)
+	}
+	wg.Wait()
+	st := q.Stats()
+	t.Logf("%d records, %d fsyncs: %.1f records per fsync", st.Appended, st.Fsyncs, float64(st.FsyncRecords)/float64(max(st.Fsyncs, 1)))
+	assert.Less(t, st.Fsyncs, st.Appended, "no group commit")
+	assert.True(t, q.Drained())
+	require.NoError(t, q.Close())
+}
+
+// TestFullPolicies: DropNewest refuses and counts; Block waits for an
+// acknowledgement to free a segment.
+func TestFullPolicies(t *testing.T) {
+	rec := []byte("0123456789|0123456789012345678901234567890123456789")
+	t.Run("DropNewest", func(t *testing.T) {
+		q, _, err := Open(Config{Dir: t.TempDir(), Manual: true, MaxBytes: 600, SegmentBytes: 200, Full: DropNewest})
+		require.NoError(t, err)
+		defer q.Close()
+		n := 0
+		for q.Append(rec) == nil {
+			n++
+		}
+		assert.Equal(t, 10, n)
+		assert.EqualValues(t, 1, q.Stats().Dropped)
+	})
+	t.Run("Block", func(t *testing.T) {
+		q, _, err := Open(Config{Dir: t.TempDir(), MaxBytes: 600, SegmentBytes: 200, Full: Block, CheckpointInterval: 5 * time.Millisecond})
+		require.NoError(t, err)
+		defer q.Close()
+		for range 10 {
+			require.NoError(t, q.Append(rec))
+		}
+		done := make(chan error, 1)
+		go func() { done <- q.Append(rec) }()
+		select {
+		case err := <-done:
+			t.Fatalf("Append returned while full: %v", err)
+		case <-time.After(50 * time.Millisecond):
+		}
+		for range 3 { // the first segment
+			r, err := q.Next(context.Background())
+			require.NoError(t, err)
+			q.Ack(r.Seq)
+		}
+		select {
+		case err := <-done:
+			require.NoError(t, err)
+		case <-time.After(10 * time.Second):
+			t.Fatal("Append still blocked after a segment was acknowledged")
+		}
+		assert.EqualValues(t, 1, q.Stats().Blocked)
+	})
+}
