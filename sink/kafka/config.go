@@ -71,7 +71,7 @@ type Config struct {
 	// Retries. franz-go retries every retriable error (a broker down or
 	// restarting, a leader moving, a timeout) itself, without limit while
 	// the sink is open, keeping order and the idempotent sequence: an
-	// unreachable cluster fills the queue and applies back-pressure. A
+	// unreachable cluster fills the queue (see Queue above). A
 	// record franz-go gives up on with a retriable error (a topic that
 	// stays unknown after UnknownTopicRetries metadata loads, default 4)
 	// is produced again by the sink MaxRetries times (default 5;

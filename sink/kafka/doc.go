@@ -35,7 +35,8 @@
 // The retry rules are the Elasticsearch sink's. Retried without limit
 // while the sink is open, by franz-go, in order: a broker that is down or
 // restarting, a leader that moved, a request that timed out (an
-// unreachable cluster fills the queue and applies back-pressure). Retried
+// unreachable cluster fills the queue, which then drops or, with
+// BlockWhenFull, blocks). Retried
 // MaxRetries times by the sink, then dead-lettered: a record franz-go gave
 // up on with a retriable error, such as a topic that stays unknown; such a
 // re-sent record may land after records written later. Dead-lettered at
