@@ -10,8 +10,9 @@ import (
 
 // TestStdoutOnlyProgramLinksNoHeavyDependency: a program that imports only
 // the root package (stdout is the default sink) must not compile the
-// Elasticsearch client, zap or klauspost/compress. They live in
-// sink/elasticsearch, pipelogzap and the Elasticsearch sink's gzip.
+// Elasticsearch client, zap, klauspost/compress or franz-go. They live in
+// sink/elasticsearch, pipelogzap, the Elasticsearch sink's gzip and
+// sink/kafka.
 func TestStdoutOnlyProgramLinksNoHeavyDependency(t *testing.T) {
 	out, err := exec.Command("go", "list", "-deps", ".").Output()
 	if err != nil {
@@ -22,7 +23,7 @@ func TestStdoutOnlyProgramLinksNoHeavyDependency(t *testing.T) {
 		t.Fatalf("go list printed %d packages, without the root package: %q", len(deps), out)
 	}
 	for _, d := range deps {
-		for _, banned := range []string{"github.com/elastic/", "go.uber.org/zap", "github.com/klauspost/"} {
+		for _, banned := range []string{"github.com/elastic/", "go.uber.org/zap", "github.com/klauspost/", "github.com/twmb/"} {
 			if strings.HasPrefix(d, banned) {
 				t.Errorf("a stdout-only program depends on %s", d)
 			}

@@ -5,10 +5,16 @@
 // events share one trace.id — the producer's run ID — and each consumed
 // message's parent span is the span of its publication.
 //
+// With -transport kafka the same runs over Kafka (kafka.go): the trace
+// context travels in the records' headers (context/logkafka), and with
+// -log-topic both services' events are also produced to a Kafka topic by
+// sink/kafka.
+//
 // This example is its own module so that the library's go.mod does not
 // depend on a broker client.
 //
 //	go run . -url amqp://guest:guest@127.0.0.1:5672/ -n 5
+//	go run . -transport kafka -brokers 127.0.0.1:9092 -topic orders -log-topic logs -n 5
 package main
 
 import (
@@ -21,6 +27,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
@@ -171,7 +178,17 @@ func run(cfg config, out io.Writer) (int, error) {
 		return 1, fmt.Errorf("consume: %w", err)
 	}
 
-	shared := sink.NewWriter(out, sink.WriterConfig{})
+	return runServices(sink.NewWriter(out, sink.WriterConfig{}), cfg.timeout,
+		func(ctx context.Context, log *pipelog.Logger) error { return publish(ctx, log, pubCh, q.Name, cfg.n) },
+		func(ctx context.Context, log *pipelog.Logger) error {
+			return consume(ctx, log, deliveries, q.Name, cfg.n)
+		})
+}
+
+// runServices makes the producer's and the consumer's loggers on the shared
+// sink, starts consume and runs publish as the pipelog job
+// "publish-orders". It returns the job's exit code.
+func runServices(shared sink.Sink, timeout time.Duration, publish, consume func(context.Context, *pipelog.Logger) error) (int, error) {
 	producer, err := pipelog.New(pipelog.Config{Service: "order-producer", Sinks: []sink.Sink{shared}})
 	if err != nil {
 		return 1, err
@@ -181,16 +198,16 @@ func run(cfg config, out io.Writer) (int, error) {
 		return 1, err
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), cfg.timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	consumed := make(chan error, 1)
-	go func() { consumed <- consume(ctx, consumer, deliveries, q.Name, cfg.n) }()
+	go func() { consumed <- consume(ctx, consumer) }()
 
 	// RunJob closes the producer's logger (and so the shared sink) when it
 	// returns: the consumer's events must be written before that, so the
 	// job waits for the consumer too.
 	code := pipelog.RunJob(ctx, producer, pipelog.Job{Name: "publish-orders", Run: func(ctx context.Context) error {
-		if err := publish(ctx, producer, pubCh, q.Name, cfg.n); err != nil {
+		if err := publish(ctx, producer); err != nil {
 			return err
 		}
 		return <-consumed
@@ -200,12 +217,28 @@ func run(cfg config, out io.Writer) (int, error) {
 
 func main() {
 	var cfg config
+	var kcfg kafkaConfig
+	transport := flag.String("transport", "amqp", "amqp (RabbitMQ) or kafka")
 	flag.StringVar(&cfg.url, "url", envOr("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"), "RabbitMQ URL (default $AMQP_URL)")
 	flag.StringVar(&cfg.queue, "queue", "pipelog-example-"+randomHex(4), "queue name (auto-deleted)")
+	brokers := flag.String("brokers", envOr("KAFKA_BROKERS", "127.0.0.1:9092"), "Kafka brokers, comma-separated (default $KAFKA_BROKERS)")
+	flag.StringVar(&kcfg.topic, "topic", "orders", "Kafka topic of the orders")
+	flag.StringVar(&kcfg.logTopic, "log-topic", "", "Kafka topic the services' events are also produced to (none: stdout only)")
 	flag.IntVar(&cfg.n, "n", 5, "messages to send")
 	flag.DurationVar(&cfg.timeout, "timeout", 30*time.Second, "give up after")
 	flag.Parse()
-	code, err := run(cfg, os.Stdout)
+	var code int
+	var err error
+	switch *transport {
+	case "amqp":
+		code, err = run(cfg, os.Stdout)
+	case "kafka":
+		kcfg.brokers = strings.Split(*brokers, ",")
+		kcfg.n, kcfg.timeout = cfg.n, cfg.timeout
+		code, err = runKafka(kcfg, os.Stdout)
+	default:
+		code, err = 2, fmt.Errorf("unknown -transport %q (want amqp or kafka)", *transport)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "streaming:", err)
 		if code == 0 {

@@ -63,7 +63,14 @@ func TestCorrelationThroughRabbitMQ(t *testing.T) {
 	if err != nil || code != 0 {
 		t.Fatalf("run: exit %d, %v\n%s", code, err, out.Bytes())
 	}
-	logs := out.Bytes()
+	checkCorrelation(t, out.Bytes(), n)
+}
+
+// checkCorrelation checks the producer's and consumer's events of one run
+// of n messages: one trace (the run ID) on both sides, each consumed
+// message's parent span the span of its publication.
+func checkCorrelation(t *testing.T, logs []byte, n int) {
+	t.Helper()
 	conformance.RequireConformant(t, logs)
 
 	var started line
