@@ -176,8 +176,9 @@ func TestRecordOverBrokerLimit(t *testing.T) {
 		t.Fatalf("flush: %v (%v)", err, s.Stats())
 	}
 	emit(3, 0)
-	if err := log.Close(ctxTimeout(t, 10*time.Second)); err != nil {
-		t.Fatalf("close: %v", err)
+	// Close reports the run's losses: the two dead-lettered records.
+	if err := log.Close(ctxTimeout(t, 10*time.Second)); !errors.Is(err, sink.ErrLost) || !strings.Contains(err.Error(), "2 dead-lettered") {
+		t.Fatalf("close: %v, want sink.ErrLost naming 2 dead-lettered events", err)
 	}
 	recs := consume(t, c.ListenAddrs(), "logs", 2)
 	if len(recs) != 2 || recs[0].seq != 0 || recs[1].seq != 3 {
