@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"time"
 )
@@ -95,25 +96,25 @@ type Queue struct {
 	cfg Config
 	fs  FS
 
-	mu         sync.Mutex
-	ioCond     *sync.Cond // ioBusy ended
-	spaceCond  *sync.Cond // bytes freed or closed
-	segs       []*segment // oldest first; the last may be the active one
-	active     *segment
-	pend       []pendChunk
-	free       [][]byte // written chunks' buffers, to reuse
-	pendBytes  int
+	mu        sync.Mutex
+	ioCond    *sync.Cond // ioBusy ended
+	spaceCond *sync.Cond // bytes freed or closed
+	segs      []*segment // oldest first; the last may be the active one
+	active    *segment
+	pend      []pendChunk
+	free      [][]byte // written chunks' buffers, to reuse
+	pendBytes int
 	// cur is the group commit the SyncBatch appenders since the last
 	// fsync wait for (nil: none waits); the next fsyncing write-out
 	// takes it and closes its channel.
-	cur    *commit
-	ioBusy bool
-	kick   chan struct{} // to the committer: cur is set (not Manual)
-	ioErr      error
-	diskBytes  int64
-	lastPos    Pos // end of the last appended record
-	closed     bool
-	nextSegID  uint64
+	cur       *commit
+	ioBusy    bool
+	kick      chan struct{} // to the committer: cur is set (not Manual)
+	ioErr     error
+	diskBytes int64
+	lastPos   Pos // end of the last appended record
+	closed    bool
+	nextSegID uint64
 
 	wfile File // open for appending: the active segment's
 	wseg  *segment
@@ -335,6 +336,12 @@ func (q *Queue) committer() {
 				continue
 			}
 			q.writeOutLocked(true)
+			// Let the appenders just woken append again before the
+			// next group is taken: the group is then most of the
+			// writers, not the half that arrived during the fsync.
+			q.mu.Unlock()
+			runtime.Gosched()
+			q.mu.Lock()
 		}
 		q.mu.Unlock()
 	}
