@@ -59,10 +59,8 @@
 //
 // On Linux a segment's Sync is fdatasync(2) (fs_linux.go): segments only
 // grow by appends, and fdatasync flushes the data and the metadata needed
-// to read it back, the file size and block map included (fdatasync(2):
-// "fdatasync() ... does not flush modified metadata unless that metadata
-// is needed in order to allow a subsequent data retrieval to be correctly
-// handled", a size change being such metadata); what it skips, the
-// timestamps, the queue never reads. Entries in the directory are made
+// to read it back, the file size and block map included (the Linux
+// fdatasync(2) page names a size change as metadata it does flush); what
+// it skips, the timestamps, the queue never reads. Entries in the directory are made
 // durable by fsyncing the directory, as before.
 package diskqueue
