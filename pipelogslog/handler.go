@@ -10,7 +10,11 @@ package pipelogslog
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
+	"reflect"
+	"strings"
 
 	"github.com/pipelog/pipelog"
 	"github.com/pipelog/pipelog/event"
@@ -59,10 +63,31 @@ type Config struct {
 //     an error becomes the line's error: error.message, error.type (walking
 //     %w chains and errors.Join) and error.stack_trace. If there are several,
 //     the last wins. Other error values are written as their Error() text.
+//   - A string on an ECS ip field must be an address, an integer on an ECS
+//     integer field within its range, and so on: a value that is not valid
+//     for its ECS field's type goes under Pipelog.Attrs instead, with a note
+//     in Pipelog.encode_errors. "http.response.status_code" is the record's
+//     status (a record carries none of its own).
+//   - A slog.Group attribute is one object: its members go on ECS fields
+//     only when every one of them fits one; otherwise the whole group goes
+//     under Pipelog.Attrs, with a note. slog.Group("user", "name", n,
+//     "id", 3) is Pipelog.Attrs.user.{name,id} (an integer does not fit
+//     user.id, a keyword), never user.name plus Pipelog.Attrs.user.id.
+//     WithGroup is not an object but a prefix: each attribute below it is
+//     placed on its own.
 //   - Every other attribute goes under Pipelog.Attrs, groups as nested
 //     objects, dotted keys split into nested objects ("a.b" is
-//     {"a":{"b":…}}, an empty key or key segment is "_"). Maps and structs
-//     (encoded by MarshalJSON or encoding/json) get the same key rules.
+//     {"a":{"b":…}}, an empty key or key segment is "_"). Values of kind
+//     Any are written by the encoder's generic value encoder, as a typed
+//     event's any field: MarshalJSON, MarshalText, Error or String, times in
+//     UTC with µs, no HTML escaping, map keys by the same key rule, at most
+//     encode.MaxValueDepth levels deep. An error that is not the line's is
+//     its Error() text, "<nil>" for a typed nil whose Error panics.
+//   - Every method of the caller's values that the handler calls (LogValue,
+//     Error, String, MarshalJSON, MarshalText) is guarded: a panic is noted
+//     in Pipelog.encode_errors and the line is written without that value
+//     (LogValue's as slog writes it). Nothing the caller passes makes the
+//     handler panic.
 //   - No key is ever written twice: a later attribute replaces an earlier one
 //     at the same path (record attributes replace WithAttrs ones), groups
 //     with the same name merge, empty groups are left out. See encode.Attrs.
@@ -193,23 +218,37 @@ func addSlogAttr(as *encode.Attrs, a slog.Attr, err *error) {
 			return
 		}
 		if key != "" {
-			as.OpenGroup(key)
+			as.OpenUnit(key)
 		}
 		for _, ga := range g {
 			addSlogAttr(as, ga, err)
 		}
 		if key != "" {
-			as.CloseGroup()
+			as.CloseUnit()
 		}
 	default: // KindAny, KindLogValuer (resolved above)
 		x := v.Any()
 		if x == nil && key == "" {
 			return
 		}
-		if e, ok := x.(error); ok && (key == "err" || key == "error") && as.Depth() == 0 {
-			*err = e
+		if e, ok := x.(error); ok {
+			if (key == "err" || key == "error") && as.Depth() == 0 {
+				*err = e
+				return
+			}
+			if a.Value.Kind() == slog.KindLogValuer && reflect.TypeOf(e) == plainError && strings.HasPrefix(e.Error(), "LogValue panicked") {
+				// slog's Resolve recovered the panic and gives its text,
+				// which is written as slog writes it.
+				as.AddProblemAt(key, fmt.Sprintf("%T's LogValue panicked", a.Value.Any()))
+			}
+			as.AddError(key, e)
 			return
 		}
 		as.AddAny(key, x)
 	}
 }
+
+// plainError is the type of the error slog's Resolve makes of a LogValue
+// panic (the only error whose Error the handler calls unguarded: it is a
+// stored string).
+var plainError = reflect.TypeOf(errors.New(""))

@@ -11,11 +11,12 @@ package pipelogzap
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
+	"reflect"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"go.uber.org/zap/zapcore"
 
@@ -48,7 +49,20 @@ import (
 //     written once, and ecs.version stays top-level after zap.Namespace.
 //   - The caller's field slice is only read, never modified.
 //   - Levels: Debug → debug, Info → info, Warn → warn, Error → error,
-//     DPanic/Panic/Fatal → error+1/+2/+3.
+//     DPanic/Panic/Fatal → dpanic/panic/fatal, as ecszap writes them (their
+//     event levels, for Config.Level and MinLevel, are Error+1/+2/+3).
+//   - zap.Object (and zap.Dict, zap.Any of an ObjectMarshaler) is one
+//     object: its members go on ECS fields only when every one of them
+//     fits one; otherwise all of it goes under Pipelog.Attrs, with a note
+//     (see pipelogslog.NewHandler). zap.Namespace is a prefix, not an
+//     object: each field after it is placed on its own.
+//   - Every method of the caller's values the core calls is guarded:
+//     MarshalLogObject, MarshalLogArray, MarshalJSON, MarshalText, Error,
+//     String. A zap.Stringer whose String panics is written as zap writes
+//     it ("<nil>" for a nil pointer, else "<key>Error": "PANIC=…"), and so
+//     is zap.NamedError's (zap guards it). A panic is noted in Pipelog.encode_errors
+//     and the field is left out (an object keeps the members it added
+//     before it panicked); the host never panics because of a field.
 //   - Entry.LoggerName (zap's Named) is log.logger, after pipelog's
 //     Config.Name.
 //   - Entry.Caller (zap.AddCaller) is log.origin.*; Entry.Stack
@@ -128,6 +142,20 @@ func zapLevel(l zapcore.Level) event.Level {
 	return event.Level(min(127, int(event.LevelError)+int(l-zapcore.ErrorLevel)))
 }
 
+// zapLevelName names the levels above Error as zap and ecszap do; the
+// others are named by their event level.
+func zapLevelName(l zapcore.Level) string {
+	switch l {
+	case zapcore.DPanicLevel:
+		return "dpanic"
+	case zapcore.PanicLevel:
+		return "panic"
+	case zapcore.FatalLevel:
+		return "fatal"
+	}
+	return ""
+}
+
 func (zc *zapCore) Enabled(level zapcore.Level) bool {
 	return zc.l != nil && zc.l.C.Enabled(zapLevel(level))
 }
@@ -177,7 +205,7 @@ func (zc *zapCore) Write(ent zapcore.Entry, fields []zapcore.Field) error {
 	}
 	zs.obj.a = nil
 	ln := c.GetLine()
-	rec := encode.Record{Time: ent.Time, Logger: zc.loggerName(ent.LoggerName)}
+	rec := encode.Record{Time: ent.Time, Logger: zc.loggerName(ent.LoggerName), LevelName: zapLevelName(ent.Level)}
 	if rec.Time.IsZero() {
 		rec.Time = c.Now()
 	}
@@ -241,7 +269,64 @@ func addZapField(o *zapObjectEncoder, f *zapcore.Field, err *error, ctx *context
 			*ctx = c
 		}
 		return
+	case zapcore.ObjectMarshalerType, zapcore.ArrayMarshalerType, zapcore.InlineMarshalerType:
+		addGuarded(o, f)
+		return
+	case zapcore.StringerType:
+		addStringer(o, f)
+		return
 	}
+	f.AddTo(o)
+}
+
+// addStringer writes zap.Stringer's field as zap does, a panic in String
+// as "<nil>" for a nil pointer and "<key>Error": "PANIC=…" otherwise, and
+// notes the panic.
+func addStringer(o *zapObjectEncoder, f *zapcore.Field) {
+	s, r := callString(f.Interface)
+	switch {
+	case r == nil:
+		o.a.AddString(f.Key, s)
+	case isNilPointer(f.Interface):
+		o.a.AddString(f.Key, "<nil>")
+		o.a.AddProblemAt(f.Key, fmt.Sprintf("a nil %T was passed as a fmt.Stringer", f.Interface))
+	default:
+		msg := "PANIC=" + encode.PanicText(r)
+		o.a.AddString(f.Key+"Error", msg)
+		o.a.AddProblemAt(f.Key, fmt.Sprintf("%T's String method panicked: %s", f.Interface, encode.PanicText(r)))
+	}
+}
+
+func callString(v any) (s string, panicked any) {
+	defer func() {
+		if r := recover(); r != nil {
+			panicked = r
+		}
+	}()
+	if st, ok := v.(fmt.Stringer); ok {
+		return st.String(), nil
+	}
+	return fmt.Sprint(v), nil
+}
+
+func isNilPointer(v any) bool {
+	rv := reflect.ValueOf(v)
+	return rv.Kind() == reflect.Pointer && rv.IsNil()
+}
+
+// addGuarded is f.AddTo behind a recover, for the fields whose AddTo runs
+// the caller's code outside the encoder's own guards: zap.Inline calls
+// MarshalLogObject directly, and AddTo calls the Error method of what a
+// marshaller returned. A panic leaves the field out (what an object added
+// before it stays), noted.
+func addGuarded(o *zapObjectEncoder, f *zapcore.Field) {
+	depth := o.a.Depth()
+	defer func() {
+		if r := recover(); r != nil {
+			o.a.CloseUnitsTo(depth)
+			o.a.AddProblemAt(f.Key, fmt.Sprintf("%T panicked: %s", f.Interface, encode.PanicText(r)))
+		}
+	}()
 	f.AddTo(o)
 }
 
@@ -250,10 +335,16 @@ type zapObjectEncoder struct {
 	a *encode.Attrs
 }
 
-func (o *zapObjectEncoder) AddArray(key string, m zapcore.ArrayMarshaler) error {
+// AddArray writes the array m marshals; if MarshalLogArray panics (at any
+// depth: nested arrays and objects are marshalled inside it), the array is
+// left out, noted.
+func (o *zapObjectEncoder) AddArray(key string, m zapcore.ArrayMarshaler) (err error) {
 	ae := getZapArray(o.a.Encoder())
-	err := ae.marshal(m)
-	o.a.AddRaw(key, ae.buf, encode.ShapeOf(ae.buf))
+	if ae.guardedMarshal(m, &err) {
+		o.a.AddRaw(key, ae.buf, encode.ShapeOf(ae.buf))
+	} else {
+		o.a.AddProblemAt(key, fmt.Sprintf("%T's MarshalLogArray panicked: %s; the array is left out", m, ae.panicked))
+	}
 	for _, p := range ae.probs {
 		o.a.AddProblem(p)
 	}
@@ -261,14 +352,19 @@ func (o *zapObjectEncoder) AddArray(key string, m zapcore.ArrayMarshaler) error 
 	return err
 }
 
-func (o *zapObjectEncoder) AddObject(key string, m zapcore.ObjectMarshaler) error {
+// AddObject writes the object m marshals, as one unit (see NewCore); if
+// MarshalLogObject panics, the members it added stay, noted.
+func (o *zapObjectEncoder) AddObject(key string, m zapcore.ObjectMarshaler) (err error) {
 	depth := o.a.Depth()
-	o.a.OpenGroup(key)
-	err := m.MarshalLogObject(o)
-	for o.a.Depth() > depth { // also closes namespaces the object opened
-		o.a.CloseGroup()
-	}
-	return err
+	o.a.OpenUnit(key)
+	defer func() {
+		if r := recover(); r != nil {
+			o.a.AddProblemAt(key, fmt.Sprintf("%T's MarshalLogObject panicked: %s", m, encode.PanicText(r)))
+			err = nil
+		}
+		o.a.CloseUnitsTo(depth) // also closes namespaces the object opened
+	}()
+	return m.MarshalLogObject(o)
 }
 
 func (o *zapObjectEncoder) AddBinary(key string, v []byte) {
@@ -311,107 +407,3 @@ func (o *zapObjectEncoder) AddReflected(key string, v any) error {
 // OpenNamespace opens a group that stays open to the end of the entry (or
 // of the zap.Object being marshalled).
 func (o *zapObjectEncoder) OpenNamespace(key string) { o.a.OpenGroup(key) }
-
-// zapArrayEncoder is a zapcore.ArrayEncoder appending one JSON array.
-type zapArrayEncoder struct {
-	enc   *encode.Encoder
-	buf   []byte
-	probs []string
-}
-
-var zapArrays = sync.Pool{New: func() any { return new(zapArrayEncoder) }}
-
-func getZapArray(enc *encode.Encoder) *zapArrayEncoder {
-	ae := zapArrays.Get().(*zapArrayEncoder)
-	ae.enc, ae.buf, ae.probs = enc, ae.buf[:0], ae.probs[:0]
-	return ae
-}
-
-func putZapArray(ae *zapArrayEncoder) {
-	if cap(ae.buf) > 64<<10 {
-		return
-	}
-	ae.enc = nil
-	zapArrays.Put(ae)
-}
-
-func (ae *zapArrayEncoder) marshal(m zapcore.ArrayMarshaler) error {
-	ae.buf = append(ae.buf, '[')
-	err := m.MarshalLogArray(ae)
-	ae.buf = append(ae.buf, ']')
-	return err
-}
-
-func (ae *zapArrayEncoder) elem() {
-	if n := len(ae.buf); n > 0 && ae.buf[n-1] != '[' {
-		ae.buf = append(ae.buf, ',')
-	}
-}
-
-func (ae *zapArrayEncoder) AppendBool(v bool) { ae.elem(); ae.buf = strconv.AppendBool(ae.buf, v) }
-func (ae *zapArrayEncoder) AppendByteString(v []byte) {
-	ae.AppendString(unsafe.String(unsafe.SliceData(v), len(v)))
-}
-func (ae *zapArrayEncoder) AppendComplex128(v complex128) {
-	ae.AppendString(strconv.FormatComplex(v, 'g', -1, 128))
-}
-func (ae *zapArrayEncoder) AppendComplex64(v complex64) {
-	ae.AppendString(strconv.FormatComplex(complex128(v), 'g', -1, 64))
-}
-func (ae *zapArrayEncoder) AppendFloat64(v float64) {
-	ae.elem()
-	ae.buf = encode.AppendFloatValue(ae.buf, v, 64)
-}
-func (ae *zapArrayEncoder) AppendFloat32(v float32) {
-	ae.elem()
-	ae.buf = encode.AppendFloatValue(ae.buf, float64(v), 32)
-}
-func (ae *zapArrayEncoder) AppendInt(v int)     { ae.AppendInt64(int64(v)) }
-func (ae *zapArrayEncoder) AppendInt32(v int32) { ae.AppendInt64(int64(v)) }
-func (ae *zapArrayEncoder) AppendInt16(v int16) { ae.AppendInt64(int64(v)) }
-func (ae *zapArrayEncoder) AppendInt8(v int8)   { ae.AppendInt64(int64(v)) }
-func (ae *zapArrayEncoder) AppendInt64(v int64) {
-	ae.elem()
-	ae.buf = strconv.AppendInt(ae.buf, v, 10)
-}
-func (ae *zapArrayEncoder) AppendString(v string) {
-	ae.elem()
-	ae.buf = ae.enc.AppendStringValue(ae.buf, v)
-}
-func (ae *zapArrayEncoder) AppendUint(v uint)       { ae.AppendUint64(uint64(v)) }
-func (ae *zapArrayEncoder) AppendUint32(v uint32)   { ae.AppendUint64(uint64(v)) }
-func (ae *zapArrayEncoder) AppendUint16(v uint16)   { ae.AppendUint64(uint64(v)) }
-func (ae *zapArrayEncoder) AppendUint8(v uint8)     { ae.AppendUint64(uint64(v)) }
-func (ae *zapArrayEncoder) AppendUintptr(v uintptr) { ae.AppendUint64(uint64(v)) }
-func (ae *zapArrayEncoder) AppendUint64(v uint64) {
-	ae.elem()
-	ae.buf = strconv.AppendUint(ae.buf, v, 10)
-}
-func (ae *zapArrayEncoder) AppendDuration(v time.Duration) { ae.AppendInt64(int64(v)) }
-func (ae *zapArrayEncoder) AppendTime(v time.Time) {
-	ae.elem()
-	ae.buf = encode.AppendTimeValue(ae.buf, v)
-}
-
-func (ae *zapArrayEncoder) AppendArray(m zapcore.ArrayMarshaler) error {
-	ae.elem()
-	return ae.marshal(m)
-}
-
-// AppendObject encodes the object with the same rules as top-level fields
-// (dotted keys split, no duplicates), nothing on ECS fields.
-func (ae *zapArrayEncoder) AppendObject(m zapcore.ObjectMarshaler) error {
-	ae.elem()
-	sub := &encode.Attrs{}
-	sub.ResetCustom(ae.enc)
-	err := m.MarshalLogObject(&zapObjectEncoder{a: sub})
-	ae.buf = sub.AppendObject(ae.buf)
-	ae.probs = append(ae.probs, sub.Problems()...)
-	return err
-}
-
-func (ae *zapArrayEncoder) AppendReflected(v any) error {
-	ae.elem()
-	ae.buf = ae.enc.AppendAnyValue(ae.buf, "array element", v, &ae.probs)
-	return nil
-}

@@ -218,7 +218,7 @@ func TestZapLevelsNamesCallerStack(t *testing.T) {
 	wantAt(t, lines[0], "log.level", "debug")
 	wantAt(t, lines[1], "log.level", "warn")
 	wantAt(t, lines[2], "log.level", "error")
-	wantAt(t, lines[4], "log.level", "error+1")
+	wantAt(t, lines[4], "log.level", "dpanic")
 	wantAt(t, lines[0], "log.logger", "app")
 	wantAt(t, lines[2], "log.logger", "app.db")
 	if f, _ := at(lines[0], "log.origin.file.name").(string); !strings.HasSuffix(f, "pipelogzap/core_test.go") {

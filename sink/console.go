@@ -6,6 +6,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/pipelog/pipelog/event"
 )
 
 // ColorMode says when the console sink colours the level.
@@ -153,7 +155,14 @@ func (c *Console) appendLine(dst, line []byte, e *Entry) []byte {
 		} else {
 			dst = c.appendLineTime(dst)
 		}
-		dst = c.appendLevel(dst, e.Level)
+		if e.Level > event.LevelError && c.zapLevelName() {
+			// zap's DPanic, Panic and Fatal are event levels Error+1..3
+			// named by the line ("dpanic", "panic", "fatal"), as ecszap
+			// names them: the entry's level has no such name.
+			dst = c.appendLineLevel(dst)
+		} else {
+			dst = c.appendLevel(dst, e.Level)
+		}
 		if e.Name != "" {
 			c.val = append(c.val[:0], e.Name...)
 			dst = appendText(append(dst, ' '), c.val)
@@ -255,4 +264,18 @@ func (c *Console) appendField(dst, k []byte, v span) []byte {
 		dst = append(dst, ansiReset...)
 	}
 	return c.appendValue(dst, v)
+}
+
+// zapLevelName reports whether the scanned line's log.level is one of the
+// names the zap core gives levels above error.
+func (c *Console) zapLevelName() bool {
+	if !c.scan.level.present() {
+		return false
+	}
+	c.val = c.scan.text(c.val[:0], c.scan.level)
+	switch string(c.val) {
+	case "dpanic", "panic", "fatal":
+		return true
+	}
+	return false
 }

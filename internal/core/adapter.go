@@ -1,8 +1,6 @@
 package core
 
 import (
-	"fmt"
-	"strings"
 	"sync"
 
 	"github.com/pipelog/pipelog/internal/encode"
@@ -46,9 +44,8 @@ func (c *Core) WriteAttrs(ln *Line, rec *encode.Record, s *Scratch, stack string
 		custom = c.Enc.AppendStringValue(custom, stack)
 	}
 	s.custom = custom
+	// What the values' encoding found (s.Attrs.Problems) is written in
+	// Pipelog.encode_errors, as for typed events, not reported to OnError.
 	ln.Buf = c.Enc.AppendAttrs(ln.Buf, rec, &s.Attrs, custom)
-	if probs := s.Attrs.Problems(); len(probs) > 0 {
-		c.Fail(fmt.Errorf("pipelog: encoding attributes: %s", strings.Join(probs, "; ")))
-	}
 	c.Write(ln, rec.Base.Level, rec.Time, "")
 }

@@ -1,14 +1,11 @@
 package encode
 
 import (
-	"bytes"
 	"encoding/json"
-	"slices"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
-	"unsafe"
 )
 
 // Attrs collects the fields of one adapter line (slog, zap) in the order
@@ -19,8 +16,14 @@ import (
 //
 //   - The full path of a value is the open groups and its key, joined with
 //     dots. A path that Placement accepts with the value's shape goes on its
-//     ECS field; "labels.<key>" with a string value becomes a label; anything
-//     else is a custom member.
+//     ECS field if the value is valid for the field's ECS type (an ip is an
+//     address, an integer within its type's range, a geo_point a point,
+//     object_type keyword members strings: see fitsOne); one that is not
+//     is a custom member, noted. "labels.<key>" with a string value becomes
+//     a label; anything else is a custom member.
+//   - A unit (OpenUnit: an object given as a value) is placed whole: on ECS
+//     fields when every member goes on one, else every member is a custom
+//     member, noted.
 //   - Custom members form a tree: groups are objects, and a dotted key is
 //     split into nested objects ("a.b" is {"a":{"b":…}}), which is how
 //     Elasticsearch reads dotted names anyway. An empty key segment becomes
@@ -31,6 +34,10 @@ import (
 //     the same name merge; a value and a group at the same path: the later
 //     wins. Labels: the later value of a key wins.
 //   - Empty groups are not written.
+//   - What could not be written as given (a panicking method, a value too
+//     deep, a value that does not fit its ECS field) is noted, by its path
+//     under Pipelog.Attrs; AppendAttrs writes the notes first in
+//     Pipelog.encode_errors.
 //
 // Call Reset (or ResetCustom, or CopyFrom) before the first use. An Attrs
 // is not safe for concurrent use. Adapters keep one per derived
@@ -47,8 +54,11 @@ type Attrs struct {
 	cur      int32       // node of the innermost open group; -1: the root
 	root     int32       // first child of the root, -1 if none
 	rootLast int32
+	rootKeys uint64 // keyBit of every key linked at the root: most keys are new
 	prefix   []byte // full dotted path of the innermost open group
 	probs    []string
+	units    []unitFrame // open units (OpenUnit)
+	seq      int32       // counts values added, to tell a unit's own from earlier ones
 
 	fields    []DynamicField // scratch for Fields
 	labelsOut []Label        // scratch for Labels
@@ -70,6 +80,14 @@ type attrFrame struct {
 	prefix int32 // len(prefix) before the group was opened
 }
 
+// unitFrame is an open unit: its group, the group depth to close back to,
+// and the seq of its first value.
+type unitFrame struct {
+	group int32
+	depth int
+	seq   int32
+}
+
 type attrNode struct {
 	key         string
 	parent      int32
@@ -78,13 +96,15 @@ type attrNode struct {
 	start, end  int32 // value in buf, for leaves
 	group       bool
 	dead        bool
-	plain       bool // key needs no escaping (simpleKey)
+	plain       bool  // key needs no escaping (simpleKey)
+	seq         int32 // when the value was added (Attrs.seq)
 }
 
 type placedField struct {
 	path       string
 	start, end int32
 	shape      string
+	seq        int32 // when the value was added (Attrs.seq)
 }
 
 // Reset empties a and binds it to e.
@@ -95,9 +115,11 @@ func (a *Attrs) Reset(e *Encoder, fx *Fixed) {
 	a.placed = a.placed[:0]
 	a.labels = a.labels[:0]
 	a.stack = a.stack[:0]
-	a.cur, a.root, a.rootLast = -1, -1, -1
+	a.cur, a.root, a.rootLast, a.rootKeys = -1, -1, -1, 0
 	a.prefix = a.prefix[:0]
 	a.probs = a.probs[:0]
+	a.units = a.units[:0]
+	a.seq = 0
 	a.custom = false
 }
 
@@ -114,6 +136,10 @@ func (a *Attrs) Encoder() *Encoder { return a.enc }
 // AddProblem records a value that could not be encoded as it is.
 func (a *Attrs) AddProblem(p string) { a.probs = append(a.probs, p) }
 
+// AddProblemAt records what went wrong with the value of key, at the path
+// the value has among the custom members.
+func (a *Attrs) AddProblemAt(key, what string) { a.probs = append(a.probs, a.notePath(key)+": "+what) }
+
 // CopyFrom makes a a copy of src, reusing a's memory: open groups stay open.
 func (a *Attrs) CopyFrom(src *Attrs) {
 	a.enc, a.fx = src.enc, src.fx
@@ -122,9 +148,11 @@ func (a *Attrs) CopyFrom(src *Attrs) {
 	a.placed = append(a.placed[:0], src.placed...)
 	a.labels = append(a.labels[:0], src.labels...)
 	a.stack = append(a.stack[:0], src.stack...)
-	a.cur, a.root, a.rootLast = src.cur, src.root, src.rootLast
+	a.cur, a.root, a.rootLast, a.rootKeys = src.cur, src.root, src.rootLast, src.rootKeys
 	a.prefix = append(a.prefix[:0], src.prefix...)
 	a.probs = append(a.probs[:0], src.probs...)
+	a.units = append(a.units[:0], src.units...)
+	a.seq = src.seq
 	a.custom = src.custom
 }
 
@@ -224,101 +252,60 @@ func (a *Attrs) AddDuration(key string, d time.Duration) {
 }
 
 // AddAny adds a value of any type, encoded the way a typed event's field of
-// type any is (MarshalJSON, MarshalText, Error, String, else
-// encoding/json), panics recovered. Problems are kept for Problems.
+// type any is (the generic value encoder: MarshalJSON, MarshalText, Error,
+// String, the key rule, UTC times, the depth limit), panics recovered.
+// Problems are kept for Problems.
 func (a *Attrs) AddAny(key string, v any) {
 	start := len(a.buf)
-	a.buf = a.enc.appendAnyValue(a.buf, key, v, &a.probs)
-	if bytes.IndexByte(a.buf[start:], '{') >= 0 {
-		a.buf = normalizeJSON(a.buf, start)
+	if v == nil {
+		a.buf = append(a.buf, "null"...)
+	} else {
+		st := state{errs: a.probs}
+		w := &walker{e: a.enc, path: a.appendNotePath(make([]byte, 0, len("Pipelog.Attrs.")+len(a.prefix)+len(key)+32), key)}
+		a.buf = w.value(a.buf, w.resolve(reflect.ValueOf(v)), 0)
+		w.done(&st)
+		a.probs = st.errs
 	}
 	a.add(key, start, ShapeOf(a.buf[start:]))
 }
 
-// normalizeJSON rewrites the JSON value buf[start:] so that its object keys
-// follow the Attrs rules: dotted keys split into nested objects, empty key
-// segments "_", no key twice (a later one wins, objects merge). Keys come
-// out sorted. It is the slow path of maps and structs (AddAny, AddRaw).
-func normalizeJSON(buf []byte, start int) []byte {
-	d := json.NewDecoder(bytes.NewReader(buf[start:]))
-	d.UseNumber()
-	var v any
-	if d.Decode(&v) != nil {
-		return buf
+// AddError adds err's message, as slog and zap write an error that is not
+// the line's own: guarded, a typed nil whose Error panics is "<nil>", with a
+// note. An error with a MarshalJSON method is written by it (AddAny).
+func (a *Attrs) AddError(key string, err error) {
+	if _, ok := err.(json.Marshaler); ok {
+		a.AddAny(key, err)
+		return
 	}
-	out, err := json.Marshal(normalizeValue(v))
-	if err != nil {
-		return buf
+	var st state
+	msg := a.enc.errorMessage(err, &st)
+	for _, n := range st.errs {
+		a.probs = append(a.probs, a.notePath(key)+strings.TrimPrefix(n, "error")) // "error: …" → "<path>: …"
 	}
-	return append(buf[:start], out...)
+	a.AddString(key, msg)
 }
 
-func normalizeValue(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		out := make(map[string]any, len(x))
-		for _, k := range keys {
-			val := normalizeValue(x[k])
-			segs := strings.Split(k, ".")
-			cur := out
-			for _, s := range segs[:len(segs)-1] {
-				if s == "" {
-					s = "_"
-				}
-				next, ok := cur[s].(map[string]any)
-				if !ok {
-					next = map[string]any{}
-					cur[s] = next
-				}
-				cur = next
-			}
-			last := segs[len(segs)-1]
-			if last == "" {
-				last = "_"
-			}
-			if old, ok := cur[last].(map[string]any); ok {
-				if nv, ok := val.(map[string]any); ok {
-					mergeMaps(old, nv)
-					continue
-				}
-			}
-			cur[last] = val
-		}
-		return out
-	case []any:
-		for i := range x {
-			x[i] = normalizeValue(x[i])
-		}
-		return x
-	}
-	return v
+// notePath is where key's value is written among the custom members, for
+// notes: Pipelog.Attrs.<open groups>.<key>.
+func (a *Attrs) notePath(key string) string {
+	return string(a.appendNotePath(nil, key))
 }
 
-func mergeMaps(dst, src map[string]any) {
-	for k, v := range src {
-		if d, ok := dst[k].(map[string]any); ok {
-			if s, ok := v.(map[string]any); ok {
-				mergeMaps(d, s)
-				continue
-			}
-		}
-		dst[k] = v
+func (a *Attrs) appendNotePath(dst []byte, key string) []byte {
+	dst = append(dst, "Pipelog.Attrs."...)
+	if len(a.prefix) > 0 {
+		dst = append(append(dst, a.prefix...), '.')
 	}
+	return append(dst, key...)
 }
 
-// AddRaw adds value, one valid JSON value written as is (the caller's
-// encoder escaped it), with its shape (ShapeOf tells it).
+// AddRaw adds value, one valid JSON value written as is, with its shape
+// (ShapeOf tells it). The caller's encoder escaped it and its object keys
+// follow the key rule already (zap's arrays: their objects are Attrs,
+// their other values the generic value encoder's).
 func (a *Attrs) AddRaw(key string, value []byte, shape string) {
 	start := len(a.buf)
 	a.buf = append(a.buf, value...)
-	if bytes.IndexByte(value, '{') >= 0 {
-		a.buf = normalizeJSON(a.buf, start)
-	}
 	a.add(key, start, shape)
 }
 
@@ -343,477 +330,4 @@ func (a *Attrs) Labels(more []Label) []Label {
 	}
 	a.labelsOut = append(append(a.labelsOut[:0], a.labels...), more...)
 	return a.labelsOut
-}
-
-// AppendCustom appends `"name":{…}` holding the custom members, or nothing
-// when there are none (empty groups are left out).
-func (a *Attrs) AppendCustom(dst []byte, name string) []byte {
-	if a.root < 0 {
-		return dst
-	}
-	mark := len(dst)
-	dst = appendKey(dst, name)
-	dst = append(dst, '{')
-	inner := len(dst)
-	dst = a.appendKids(dst, a.root)
-	if len(dst) == inner {
-		return dst[:mark]
-	}
-	return append(dst, '}')
-}
-
-// AppendObject appends the custom members as one JSON object, "{}" when
-// there are none.
-func (a *Attrs) AppendObject(dst []byte) []byte {
-	dst = append(dst, '{')
-	dst = a.appendKids(dst, a.root)
-	return append(dst, '}')
-}
-
-func (a *Attrs) appendKids(dst []byte, i int32) []byte {
-	for ; i >= 0; i = a.nodes[i].next {
-		n := &a.nodes[i]
-		if n.dead {
-			continue
-		}
-		if !n.group {
-			dst = a.appendNodeKey(comma(dst), n)
-			dst = append(dst, a.buf[n.start:n.end]...)
-			continue
-		}
-		mark := len(dst)
-		dst = a.appendNodeKey(comma(dst), n)
-		dst = append(dst, '{')
-		inner := len(dst)
-		dst = a.appendKids(dst, n.first)
-		if len(dst) == inner {
-			dst = dst[:mark]
-			continue
-		}
-		dst = append(dst, '}')
-	}
-	return dst
-}
-
-func (a *Attrs) appendNodeKey(dst []byte, n *attrNode) []byte {
-	if n.plain {
-		dst = append(dst, '"')
-		dst = append(dst, n.key...)
-		return append(dst, '"', ':')
-	}
-	return appendKey(dst, n.key)
-}
-
-// simpleKey reports a key that is written as is and split nowhere:
-// non-empty printable ASCII without '.', '"' and '\\'.
-func simpleKey(key string) bool {
-	if key == "" {
-		return false
-	}
-	for i := 0; i < len(key); i++ {
-		if c := key[i]; c < 0x20 || c > 0x7e || c == '.' || c == '"' || c == '\\' {
-			return false
-		}
-	}
-	return true
-}
-
-// label takes a string whose full path is labels.<key>.
-func (a *Attrs) label(key, s string) bool {
-	const p = "labels."
-	if a.custom {
-		return false
-	}
-	var k string
-	switch {
-	case len(a.prefix) == 0 && strings.HasPrefix(key, p) && len(key) > len(p):
-		k = key[len(p):]
-	case len(a.prefix) == len("labels") && string(a.prefix) == "labels" && key != "":
-		k = key
-	default:
-		return false
-	}
-	l := Label{Key: sanitizeLabelKey(k), Value: s}
-	for i := range a.labels {
-		if a.labels[i].Key == l.Key {
-			copy(a.labels[i:], a.labels[i+1:])
-			a.labels = a.labels[:len(a.labels)-1]
-			break
-		}
-	}
-	a.labels = append(a.labels, l)
-	return true
-}
-
-// add files the value buf[start:] under key.
-func (a *Attrs) add(key string, start int, shape string) {
-	end := len(a.buf)
-	if strings.HasPrefix(shape, "array:") {
-		shape = arrayShape(a.buf[start:end])
-	}
-	if len(a.prefix) == 0 && simpleKey(key) && !dotless(key) {
-		// The common case: a plain key at the top, which no ECS path can be.
-		if i := a.find(a.cur, key); i >= 0 {
-			a.nodes[i].dead = true
-		}
-		a.link(a.cur, attrNode{key: key, start: int32(start), end: int32(end), plain: true})
-		return
-	}
-	if a.placeable(key) {
-		path := key
-		if len(a.prefix) > 0 {
-			n := len(a.prefix)
-			a.prefix = append(append(a.prefix, '.'), key...)
-			path = unsafe.String(unsafe.SliceData(a.prefix), len(a.prefix))
-			ok := placement(a.enc, a.fx, path, shape)
-			if ok {
-				path = strings.Clone(path)
-			}
-			a.prefix = a.prefix[:n]
-			if ok {
-				a.place(path, start, end, shape)
-				return
-			}
-		} else if placement(a.enc, a.fx, path, shape) {
-			a.place(path, start, end, shape)
-			return
-		}
-	}
-	if len(a.placed) > 0 {
-		a.unplace(key) // last wins across ECS and custom fields too
-	}
-	parent := a.cur
-	for {
-		seg, rest, more := strings.Cut(key, ".")
-		if !more {
-			a.leaf(parent, seg, int32(start), int32(end))
-			return
-		}
-		parent = a.group(parent, seg)
-		key = rest
-	}
-}
-
-// placeable is a cheap test that rules out keys no ECS path can have
-// (ECS names are lowercase ASCII letters, digits, '_', '@' and '.').
-func (a *Attrs) placeable(key string) bool {
-	if key == "" || a.custom {
-		return false
-	}
-	if len(a.prefix) == 0 && strings.IndexByte(key, '.') < 0 && !dotless(key) {
-		return false // the common case, decided without a map lookup
-	}
-	for i := 0; i < len(key); i++ {
-		c := key[i]
-		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '@') {
-			return false
-		}
-	}
-	return true
-}
-
-// placement is Encoder.Placement, and also refuses the paths of the
-// Logger's fixed fields (Config.Fields, Logger.With): the line has them
-// already, and the value stays a custom member rather than being dropped.
-func placement(e *Encoder, fx *Fixed, path, shape string) bool {
-	return !fx.shapeOf().has(path) && e.Placement(path, shape)
-}
-
-// arrayShape is "array:<shape>" when every element of the JSON array v has
-// that shape (integers count as numbers when mixed with them), "array:"
-// for an empty array, "array:mixed" otherwise.
-func arrayShape(v []byte) string {
-	var elems []json.RawMessage
-	if json.Unmarshal(v, &elems) != nil {
-		return "array:mixed"
-	}
-	shape := ""
-	for _, el := range elems {
-		s := ShapeOf(el)
-		switch {
-		case shape == "" || shape == s:
-			shape = s
-		case (shape == ShapeInteger || shape == ShapeNumber) && (s == ShapeInteger || s == ShapeNumber):
-			shape = ShapeNumber
-		default:
-			return "array:mixed"
-		}
-	}
-	return "array:" + shape
-}
-
-// dotlessFields are the ECS fields whose names have no dot (@timestamp,
-// labels, message, tags): every other ECS path has one.
-var dotlessFields = func() (out []string) {
-	for name := range ecsFieldTable {
-		if !strings.Contains(name, ".") {
-			out = append(out, name)
-		}
-	}
-	return out
-}()
-
-func dotless(key string) bool {
-	if len(key) != len("tags") && len(key) != len("labels") && len(key) != len("message") && len(key) != len("@timestamp") {
-		return false
-	}
-	for _, f := range dotlessFields {
-		if f == key {
-			return true
-		}
-	}
-	return false
-}
-
-// unplace removes the ECS field whose path is the full path of key.
-func (a *Attrs) unplace(key string) {
-	n := len(a.prefix)
-	for i := range a.placed {
-		p := a.placed[i].path
-		if n == 0 && p == key || n > 0 && len(p) == n+1+len(key) && p[n] == '.' && p[:n] == string(a.prefix) && p[n+1:] == key {
-			copy(a.placed[i:], a.placed[i+1:])
-			a.placed = a.placed[:len(a.placed)-1]
-			return
-		}
-	}
-}
-
-// uncustom removes the custom member at the full path path, if any.
-func (a *Attrs) uncustom(path string) {
-	parent := int32(-1)
-	for {
-		seg, rest, more := strings.Cut(path, ".")
-		i := a.find(parent, seg)
-		if i < 0 {
-			return
-		}
-		if !more {
-			a.nodes[i].dead = true
-			return
-		}
-		if !a.nodes[i].group {
-			return
-		}
-		parent, path = i, rest
-	}
-}
-
-func (a *Attrs) place(path string, start, end int, shape string) {
-	if a.root >= 0 {
-		a.uncustom(path)
-	}
-	for i := range a.placed {
-		if a.placed[i].path == path { // last wins
-			copy(a.placed[i:], a.placed[i+1:])
-			a.placed = a.placed[:len(a.placed)-1]
-			break
-		}
-	}
-	a.placed = append(a.placed, placedField{path: path, start: int32(start), end: int32(end), shape: shape})
-}
-
-func (a *Attrs) firstChild(parent int32) int32 {
-	if parent < 0 {
-		return a.root
-	}
-	return a.nodes[parent].first
-}
-
-// find returns the live child key of parent, or -1.
-func (a *Attrs) find(parent int32, key string) int32 {
-	for i := a.firstChild(parent); i >= 0; i = a.nodes[i].next {
-		if n := &a.nodes[i]; !n.dead && n.key == key {
-			return i
-		}
-	}
-	return -1
-}
-
-func (a *Attrs) link(parent int32, n attrNode) int32 {
-	if n.key == "" {
-		n.key = "_"
-	}
-	n.parent, n.first, n.last, n.next = parent, -1, -1, -1
-	i := int32(len(a.nodes))
-	a.nodes = append(a.nodes, n)
-	if parent < 0 {
-		if a.root < 0 {
-			a.root = i
-		} else {
-			a.nodes[a.rootLast].next = i
-		}
-		a.rootLast = i
-		return i
-	}
-	p := &a.nodes[parent]
-	if p.first < 0 {
-		p.first = i
-	} else {
-		a.nodes[p.last].next = i
-	}
-	p.last = i
-	return i
-}
-
-// group returns the group key below parent, creating it (and replacing a
-// value of that name) when needed.
-func (a *Attrs) group(parent int32, key string) int32 {
-	plain := simpleKey(key)
-	if !plain {
-		key = cleanKey(key)
-	}
-	if i := a.find(parent, key); i >= 0 {
-		if a.nodes[i].group {
-			return i
-		}
-		a.nodes[i].dead = true
-	}
-	return a.link(parent, attrNode{key: key, group: true, plain: plain})
-}
-
-func (a *Attrs) leaf(parent int32, key string, start, end int32) {
-	plain := simpleKey(key)
-	if !plain {
-		key = cleanKey(key)
-	}
-	if i := a.find(parent, key); i >= 0 {
-		a.nodes[i].dead = true
-	}
-	a.link(parent, attrNode{key: key, start: start, end: end, plain: plain})
-}
-
-// AppendAttrs is AppendDynamic(dst, rec, a.Fields(), custom), without an
-// allocation per line.
-func (e *Encoder) AppendAttrs(dst []byte, rec *Record, a *Attrs, custom []byte) []byte {
-	fields := a.Fields()
-	if len(fields) == 0 {
-		return e.AppendRecord(dst, a.fx, rec, custom)
-	}
-	sh := a.fx.shapeOf()
-	key := a.keyBuf[:0]
-	for _, f := range fields {
-		key = append(key, f.Path...)
-		key = append(key, 0)
-	}
-	a.keyBuf = key
-	pl := a.plan
-	if a.planEnc != e || a.planSh != sh || pl == nil || !bytes.Equal(key, a.planKey) {
-		pl = e.dynamicPlan(sh, fields)
-		a.planEnc, a.planSh, a.plan, a.planKey = e, sh, pl, append(a.planKey[:0], key...)
-	}
-	a.dyn = dynValues{fields: fields}
-	dst = e.appendLineDyn(dst, a.fx, rec, pl, custom, &a.dyn)
-	a.dyn = dynValues{}
-	return dst
-}
-
-// cleanKey makes a key segment writable once: "" becomes "_", invalid
-// UTF-8 becomes U+FFFD here rather than when written, so that two keys
-// that would be written alike are one key to the duplicate rules.
-func cleanKey(key string) string {
-	if key == "" {
-		return "_"
-	}
-	if !utf8.ValidString(key) {
-		return strings.ToValidUTF8(key, "\uFFFD")
-	}
-	return key
-}
-
-// ShapeOf says what JSON value v is: ShapeString, ShapeObject, ShapeBool,
-// ShapeNull, ShapeInteger or ShapeNumber, or "array:<shape of the first
-// element>" ("array:" for an empty array).
-func ShapeOf(v []byte) string {
-	if len(v) == 0 {
-		return ""
-	}
-	switch v[0] {
-	case '"':
-		return ShapeString
-	case '{':
-		return ShapeObject
-	case 't', 'f':
-		return ShapeBool
-	case 'n':
-		return ShapeNull
-	case '[':
-		if len(v) > 1 {
-			switch v[1] {
-			case '"':
-				return "array:" + ShapeString
-			case '{':
-				return "array:" + ShapeObject
-			case 't', 'f':
-				return "array:" + ShapeBool
-			case ']':
-				return "array:"
-			case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
-				return "array:" + ShapeNumber
-			}
-		}
-		return "array:"
-	}
-	for _, c := range v {
-		if c == '.' || c == 'e' || c == 'E' {
-			return ShapeNumber
-		}
-	}
-	return ShapeInteger
-}
-
-// AppendStringValue appends s as a JSON string the way the encoder writes
-// every string (escaped, invalid UTF-8 replaced, cut at MaxStringBytes).
-func (e *Encoder) AppendStringValue(dst []byte, s string) []byte {
-	return appendString(dst, s, e.max)
-}
-
-// AppendFloatValue appends f as a JSON number, null for NaN and ±Inf.
-func AppendFloatValue(dst []byte, f float64, bits int) []byte { return appendFloat(dst, f, bits) }
-
-// AppendTimeValue appends t the way @timestamp is written.
-func AppendTimeValue(dst []byte, t time.Time) []byte { return appendTimestamp(dst, t) }
-
-// AppendAnyValue appends v as AddAny encodes it; problems are appended to
-// *probs.
-func (e *Encoder) AppendAnyValue(dst []byte, name string, v any, probs *[]string) []byte {
-	return e.appendAnyValue(dst, name, v, probs)
-}
-
-func (e *Encoder) appendAnyValue(dst []byte, name string, v any, probs *[]string) []byte {
-	if v == nil {
-		return append(dst, "null"...)
-	}
-	st := state{errs: *probs}
-	f := field{goName: name}
-	dst = e.appendDynamic(dst, &f, v, &st)
-	*probs = st.errs
-	return dst
-}
-
-// WithStackTrace returns err carrying stack for error.stack_trace (unless
-// err's chain has a stack of its own, which is preferred). error.message and
-// error.type are err's: the wrapper is transparent to the encoder, like
-// fmt.Errorf's %w. Adapters use it for a stack captured by the logging
-// library (zap's AddStacktrace). A nil err stays nil.
-func WithStackTrace(err error, stack string) error {
-	if err == nil || stack == "" {
-		return err
-	}
-	return &stackAttached{err: err, stack: stack}
-}
-
-type stackAttached struct {
-	err   error
-	stack string
-}
-
-func (e *stackAttached) Error() string { return e.err.Error() }
-func (e *stackAttached) Unwrap() error { return e.err }
-
-// StackTrace implements event.StackTracer.
-func (e *stackAttached) StackTrace() string {
-	if s := findStack(e.err, 0); s != "" {
-		return s
-	}
-	return e.stack
 }

@@ -100,7 +100,7 @@ func (e *Encoder) AppendEvent(dst []byte, fx *Fixed, rec *Record, ti *Type, p, b
 			// A nil pointer event: its type's zero value, and a note.
 			q = ti.zero
 			rec.Base.Level = event.LevelInfo
-			return e.appendInput(dst, &input{rec: rec, fx: fx, p: q, plan: pl, nilEvent: true}, pl, q), err
+			return e.appendInput(dst, &input{rec: rec, fx: fx, p: q, plan: pl, nilEvent: true}, pl, q, nil), err
 		}
 		// What the pointer points to is the caller's, not a copy of ours;
 		// reflection may read it directly.

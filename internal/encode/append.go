@@ -46,8 +46,13 @@ type state struct {
 func (st *state) over(dst []byte) bool { return st.limit > 0 && len(dst) > st.limit }
 
 // appendLevelKeys writes `,"log.level":<level>,"message":`, one copy for
-// the named levels.
-func appendLevelKeys(dst []byte, l event.Level) []byte {
+// the named levels; name, when set, is written instead of l's name.
+func appendLevelKeys(dst []byte, l event.Level, name string) []byte {
+	if name != "" {
+		dst = append(dst, `,"log.level":`...)
+		dst = appendString(dst, name, 0)
+		return append(dst, `,"message":`...)
+	}
 	switch l {
 	case event.LevelDebug:
 		return append(dst, `,"log.level":"debug","message":`...)
@@ -66,21 +71,25 @@ func appendLevelKeys(dst []byte, l event.Level) []byte {
 // appendLine writes the line for rec (and the event at p, laid out as
 // pl's type) to dst.
 func (e *Encoder) appendLine(dst []byte, fx *Fixed, rec *Record, pl *plan, p, box unsafe.Pointer, extra []byte) []byte {
-	return e.appendInput(dst, &input{rec: rec, fx: fx, p: p, plan: pl, extra: extra}, pl, box)
+	return e.appendInput(dst, &input{rec: rec, fx: fx, p: p, plan: pl, extra: extra}, pl, box, nil)
 }
 
-func (e *Encoder) appendLineDyn(dst []byte, fx *Fixed, rec *Record, pl *plan, extra []byte, dyn *dynValues) []byte {
-	return e.appendInput(dst, &input{rec: rec, fx: fx, plan: pl, extra: extra, dyn: dyn}, pl, nil)
+// appendLineDyn writes an adapter's line: dyn its ECS fields, extra its
+// custom members, notes what its values' encoding found (they open
+// Pipelog.encode_errors).
+func (e *Encoder) appendLineDyn(dst []byte, fx *Fixed, rec *Record, pl *plan, extra []byte, dyn *dynValues, notes []string) []byte {
+	return e.appendInput(dst, &input{rec: rec, fx: fx, plan: pl, extra: extra, dyn: dyn}, pl, nil, notes)
 }
 
 // appendInput writes the line. pl is in.plan, passed on its own: choosing
 // its program may compile one, which escape analysis sees as pl escaping,
-// and nothing loaded from in may escape (see input).
-func (e *Encoder) appendInput(dst []byte, in *input, pl *plan, box unsafe.Pointer) []byte {
+// and nothing loaded from in may escape (see input). notes, the adapters'
+// encode_errors, are a parameter for the same reason.
+func (e *Encoder) appendInput(dst []byte, in *input, pl *plan, box unsafe.Pointer, notes []string) []byte {
 	start := len(dst)
-	dst = e.encodeInput(dst, in, pl, box, 0, "")
+	dst = e.encodeInput(dst, in, pl, box, 0, "", notes)
 	if e.line > 0 && len(dst)-start > e.line {
-		dst = e.rebound(dst, start, in, pl, box)
+		dst = e.rebound(dst, start, in, pl, box, notes)
 	}
 	return dst
 }
@@ -90,11 +99,11 @@ func (e *Encoder) appendInput(dst []byte, in *input, pl *plan, box unsafe.Pointe
 // the line reaches half the bound; if that is still too long (many long
 // fields, an adapter's pre-encoded members), with only the base fields.
 // Either way a note says what happened.
-func (e *Encoder) rebound(dst []byte, start int, in *input, pl *plan, box unsafe.Pointer) []byte {
+func (e *Encoder) rebound(dst []byte, start int, in *input, pl *plan, box unsafe.Pointer, notes []string) []byte {
 	n := len(dst) - start
 	c := e.cutEncoder()
 	note := fmt.Sprintf("the line was %d bytes, over the bound of %d (MaxLineBytes): written again with values cut", n, e.line)
-	dst = c.encodeInput(dst[:start], in, pl, box, start+e.line/2, note)
+	dst = c.encodeInput(dst[:start], in, pl, box, start+e.line/2, note, notes)
 	if len(dst)-start <= e.line {
 		return dst
 	}
@@ -129,17 +138,20 @@ func (e *Encoder) cutEncoder() *Encoder {
 }
 
 // encodeInput is appendInput's one pass: limit (> 0) is where values stop
-// growing the line, note a first encode_errors entry.
-func (e *Encoder) encodeInput(dst []byte, in *input, pl *plan, box unsafe.Pointer, limit int, note string) []byte {
+// growing the line, note and notes the first encode_errors entries.
+func (e *Encoder) encodeInput(dst []byte, in *input, pl *plan, box unsafe.Pointer, limit int, note string, notes []string) []byte {
 	st := state{box: box, limit: limit}
 	if note != "" {
 		st.errs = append(st.errs, note)
+	}
+	if len(notes) > 0 {
+		st.errs = append(st.errs, notes...)
 	}
 	in.has = e.needs(in)
 	rec := in.rec
 	dst = append(dst, `{"@timestamp":`...)
 	dst = e.appendNow(dst, rec.Time)
-	dst = appendLevelKeys(dst, rec.Base.Level)
+	dst = appendLevelKeys(dst, rec.Base.Level, rec.LevelName)
 	msg := rec.Base.Message
 	if msg == "" && pl.ti != nil {
 		msg = pl.ti.name

@@ -31,23 +31,35 @@ const (
 // among its custom fields). A path is placed when it is an ECS leaf field the
 // library does not write itself and the shape fits its ECS type, an array
 // only on a field ECS normalises to an array (which the ecs-logging
-// conformance check requires).
+// conformance check requires). http.response.status_code is placed too:
+// the library writes it from Base.StatusCode, which an adapter's record
+// never carries, so an adapter's attribute is the line's status.
 func (e *Encoder) Placement(path, shape string) bool {
+	_, ok := placementOf(path, shape)
+	return ok
+}
+
+// adapterStatus is the one field the library writes that an adapter may
+// set: the node that writes Base.StatusCode gives way to it (see
+// buildDynamicPlan).
+const adapterStatus = "http.response.status_code"
+
+func placementOf(path, shape string) (ecsFieldEntry, bool) {
 	f, ok := ecsFieldTable[path] // one lookup: adapters call this for every dotted key
-	if !ok || !f.leaf || reserved[path] || strings.HasPrefix(path, "labels.") {
+	if !ok || !f.leaf || reserved[path] && path != adapterStatus || strings.HasPrefix(path, "labels.") {
 		// labels.* merge with context labels; adapters pass them in Record.Labels
-		return false
+		return f, false
 	}
 	if shape == ShapeNull {
-		return true
+		return f, true
 	}
 	if shape == "duration" { // adapters encode durations in nanoseconds
-		return DurationFits(path)
+		return f, DurationFits(path)
 	}
 	if strings.HasPrefix(shape, "array:") && (!f.array || f.typ == "object" || f.typ == "flattened") {
-		return false
+		return f, false
 	}
-	return accepts(f.typ, shape)
+	return f, accepts(f.typ, shape)
 }
 
 // maxDynamicPlans bounds the cache of trees for combinations of ECS fields
@@ -69,7 +81,7 @@ func (e *Encoder) AppendDynamic(dst []byte, fx *Fixed, rec *Record, fields []Dyn
 	}
 	pl := e.dynamicPlan(fx.shapeOf(), fields)
 	st := dynValues{fields: fields}
-	return e.appendLineDyn(dst, fx, rec, pl, custom, &st)
+	return e.appendLineDyn(dst, fx, rec, pl, custom, &st, nil)
 }
 
 type dynValues struct{ fields []DynamicField }
@@ -116,6 +128,14 @@ func (e *Encoder) buildDynamicPlan(sh *Shape, fields []DynamicField) *plan {
 		}
 	}
 	for i, f := range fields {
+		if f.Path == adapterStatus {
+			// An adapter's record has no Base.StatusCode: its attribute
+			// takes the place of the node that would write it.
+			if n := pl.root.find(adapterStatus); n != nil && n.op == opStatusCode {
+				*n = node{name: n.name, key: n.key, op: opDynamic, index: i}
+				continue
+			}
+		}
 		_ = pl.root.insert(f.Path, &node{op: opDynamic, index: i}) // a colliding path keeps the first
 	}
 	e.finish(pl)

@@ -111,6 +111,10 @@ type Record struct {
 	EventID []byte // event.id (the bytes of a pooled line: not kept)
 	Base    event.Base
 	Logger  string // log.logger; empty: Config.LoggerName
+	// LevelName, when set, is written as log.level instead of Base.Level's
+	// name: zap's DPanic, Panic and Fatal are "dpanic", "panic" and
+	// "fatal", as ecszap writes them, not "error+1".
+	LevelName string
 	Correlation
 	Caller
 }

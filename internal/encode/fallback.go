@@ -17,7 +17,7 @@ func (e *Encoder) AppendFallback(dst []byte, t time.Time, rec *Record, name stri
 func (e *Encoder) appendBase(dst []byte, t time.Time, rec *Record, name, note string) []byte {
 	dst = append(dst, `{"@timestamp":`...)
 	dst = appendTimestamp(dst, t)
-	dst = appendLevelKeys(dst, rec.Base.Level)
+	dst = appendLevelKeys(dst, rec.Base.Level, rec.LevelName)
 	msg := rec.Base.Message
 	if msg == "" {
 		msg = name

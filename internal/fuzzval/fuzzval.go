@@ -47,6 +47,12 @@ func (b *Builder) uint64() uint64 {
 	return binary.LittleEndian.Uint64(buf[:])
 }
 
+// Intn returns a choice in [0, n).
+func (b *Builder) Intn(n int) int { return int(b.byte()) % n }
+
+// Uint64 returns 8 bytes' worth of choice.
+func (b *Builder) Uint64() uint64 { return b.uint64() }
+
 // String returns one of the strings, or a slice of one.
 func (b *Builder) String() string {
 	s := b.strs[int(b.byte())%len(b.strs)]
@@ -91,6 +97,40 @@ type NilErr struct {
 func (e *NilErr) Error() string      { return e.Msg + ": " + e.Next.Error() }
 func (e *NilErr) Unwrap() error      { return e.Next }
 func (e *NilErr) StackTrace() string { return e.Msg }
+func (e *NilErr) String() string     { return e.Msg } // a nil *NilErr is also a panicking fmt.Stringer
+
+// PanicErr is an error that panics in every method (Error, Unwrap,
+// StackTrace).
+type PanicErr struct{}
+
+func (PanicErr) Error() string      { panic("PanicErr.Error") }
+func (PanicErr) Unwrap() error      { panic("PanicErr.Unwrap") }
+func (PanicErr) StackTrace() string { panic("PanicErr.StackTrace") }
+
+// PanicJSON panics in MarshalJSON, PanicText in MarshalText.
+type (
+	PanicJSON struct{}
+	PanicText struct{}
+)
+
+func (PanicJSON) MarshalJSON() ([]byte, error) { panic("PanicJSON.MarshalJSON") }
+func (PanicText) MarshalText() ([]byte, error) { panic("PanicText.MarshalText") }
+
+// HostileErrors are the error values tests throw at every entry point, by
+// name: typed nils and errors whose every method panics, bare, wrapped
+// with %w and joined. Names with "nil" hold a typed nil, whose Error must
+// come out "<nil>".
+func HostileErrors() map[string]error {
+	var typedNil *NilErr
+	return map[string]error{
+		"typed nil":      typedNil,
+		"wrapped nil":    fmt.Errorf("load: %w", error(typedNil)),
+		"joined nil":     errors.Join(errors.New("first"), typedNil),
+		"panics":         PanicErr{},
+		"wrapped panics": fmt.Errorf("load: %w", PanicErr{}),
+		"joined panics":  errors.Join(PanicErr{}, errors.New("second")),
+	}
+}
 
 // Loop is an error whose Unwrap returns itself.
 type Loop struct{ Msg string }

@@ -10,12 +10,14 @@ import (
 	"io"
 	"regexp"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/pipelog/pipelog"
 	"github.com/pipelog/pipelog/internal/conformance"
+	"github.com/pipelog/pipelog/internal/fuzzval"
 	"github.com/pipelog/pipelog/internal/memsink"
 	"github.com/pipelog/pipelog/sink"
 )
@@ -87,6 +89,66 @@ func WantAbsent(t *testing.T, m map[string]any, path string) {
 	t.Helper()
 	if v := At(m, path); v != nil {
 		t.Errorf("%s = %#v, want no such field", path, v)
+	}
+}
+
+// FuzzCheck fails t unless mem holds want lines, each one line of valid
+// JSON within bound bytes that passes the conformance checker.
+func FuzzCheck(t testing.TB, mem *memsink.Sink, want, bound int) {
+	t.Helper()
+	lines := mem.Lines()
+	if len(lines) != want {
+		t.Fatalf("%d lines, want %d", len(lines), want)
+	}
+	for _, line := range lines {
+		if bytes.Count(line, []byte("\n")) != 1 || !json.Valid(line) {
+			t.Fatalf("not one valid JSON line: %q", line)
+		}
+		if len(line) > bound {
+			t.Fatalf("line of %d bytes over the bound of %d", len(line), bound)
+		}
+		if err := conformance.Check(line); err != nil {
+			t.Fatalf("%v\n%s", err, line)
+		}
+	}
+}
+
+// Notes is the line's Pipelog.encode_errors, printed ("<nil>" for none).
+func Notes(m map[string]any) string { return fmt.Sprint(At(m, "Pipelog.encode_errors")) }
+
+// ValueRules is a value that shows whether an adapter writes values of
+// kind any the way typed events' any fields are written (item 8 of issue
+// 11), and deep, a list nested past encode.MaxValueDepth. Log both, as
+// "v" and "deep", and check the line with WantValueRules.
+func ValueRules() (v map[string]any, deep any) {
+	ts := time.Date(2024, 5, 6, 7, 8, 9, 123456789, time.FixedZone("X", 3600))
+	var list *fuzzval.Node
+	for i := range 1000 {
+		list = &fuzzval.Node{Next: list, Name: fmt.Sprint(i)}
+	}
+	return map[string]any{"t": ts, "zero": time.Time{}, "html": "<a>&", "a.b": 1, "": 2, "s": []any{ts, "<b>"}}, list
+}
+
+// WantValueRules checks the line (raw and decoded) that logged ValueRules'
+// values under Pipelog.Attrs: times in UTC with µs, zero times left out, no
+// HTML escaping, the key rule, the depth limit with a note.
+func WantValueRules(t *testing.T, raw []byte, m map[string]any) {
+	t.Helper()
+	for _, bad := range []string{`\u003c`, `0001-01-01`} {
+		if bytes.Contains(raw, []byte(bad)) {
+			t.Errorf("line has %s: %s", bad, raw)
+		}
+	}
+	const ts = "2024-05-06T06:08:09.123456Z"
+	WantAt(t, m, "Pipelog.Attrs.v.t", ts)
+	WantAbsent(t, m, "Pipelog.Attrs.v.zero")
+	WantAt(t, m, "Pipelog.Attrs.v.html", "<a>&")
+	WantAt(t, m, "Pipelog.Attrs.v.a.b", "1")
+	WantAt(t, m, "Pipelog.Attrs.v._", "2")
+	WantAt(t, m, "Pipelog.Attrs.v.s", []any{ts, "<b>"})
+	WantAt(t, m, "Pipelog.Attrs.deep.name", "999")
+	if !strings.Contains(Notes(m), "MaxValueDepth") {
+		t.Errorf("encode_errors = %s, want the depth limit noted", Notes(m))
 	}
 }
 
