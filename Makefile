@@ -4,9 +4,10 @@
 #               through internal/testsummary, which shows every skip and
 #               its reason, and every failure)
 #               1. go test -race over every module (integration tests need
-#                  VictoriaLogs, PIPELOG_VICTORIALOGS_URL, and RabbitMQ on
-#                  127.0.0.1:5672; without them they skip with a message,
-#                  except under CI=true, where they fail; .ci/run starts both);
+#                  VictoriaLogs, PIPELOG_VICTORIALOGS_URL, RabbitMQ on
+#                  127.0.0.1:5672, and a Filebeat binary, PIPELOG_FILEBEAT;
+#                  without them they skip with a message, except under
+#                  CI=true, where they fail; .ci/run provides all three);
 #               2. the allocation tests (named *Alloc*) again without -race,
 #                  which allocates on its own;
 #               3. the root module once more with -d=checkptr on every package,

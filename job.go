@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -11,6 +12,7 @@ import (
 
 	logctx "github.com/pipelog/pipelog/context"
 	"github.com/pipelog/pipelog/event"
+	"github.com/pipelog/pipelog/sink"
 )
 
 // Exit codes returned by RunJob, for os.Exit. A run stopped by a signal
@@ -19,6 +21,7 @@ const (
 	ExitOK      = 0   // the job returned nil
 	ExitFailure = 1   // the job returned an error, or the parent context ended first
 	ExitPanic   = 2   // the job panicked (the code the Go runtime uses for an unrecovered panic)
+	ExitLost    = 3   // the job returned nil but events of the run were not delivered (Job.AllowLoss)
 	ExitSIGINT  = 130 // interrupted by SIGINT (128+2)
 	ExitSIGTERM = 143 // interrupted by SIGTERM (128+15)
 )
@@ -53,6 +56,16 @@ type Job struct {
 	Worker string
 	// Labels are added to every event of the run.
 	Labels []event.Label
+	// AllowLoss keeps ExitOK for a job that returned nil even when events
+	// of the run were dropped, dead-lettered or left undelivered at Close
+	// (by default RunJob returns ExitLost then). The last line says so
+	// either way.
+	AllowLoss bool
+	// Report is where RunJob writes its last line when events of the run
+	// were not delivered: how many, and where they went (nil: standard
+	// error). The Logger is closed by then, so this line is not an event.
+	Report io.Writer
+
 	// RunID is used as the run ID instead of minting one (a scheduler's
 	// execution ID, say). It must be a valid correlation ID
 	// (logctx.ValidID); when it is also a valid W3C trace-id it is the trace
@@ -74,8 +87,8 @@ type jobConfig struct {
 var testHookSignal func(os.Signal)
 
 // RunJob runs job as one batch-job run and returns the exit code for
-// os.Exit (ExitOK, ExitFailure, ExitPanic, or 128+signal: ExitSIGINT,
-// ExitSIGTERM):
+// os.Exit (ExitOK, ExitFailure, ExitPanic, ExitLost, or 128+signal:
+// ExitSIGINT, ExitSIGTERM):
 //
 //	func main() {
 //		log, err := pipelog.New(pipelog.Config{Service: "orders-etl"})
@@ -117,6 +130,14 @@ var testHookSignal func(os.Signal)
 //     past the flush timeout even for a sink that ignores its context.
 //     Flush errors are reported to the Logger's OnError (or standard error);
 //     they do not change the exit code.
+//   - then counts the events of the run that were not delivered: dropped,
+//     dead-lettered or left undelivered by a sink (sink.Losses), refused by
+//     every sink, or emitted after Close. If there are any, its last line
+//     (to Job.Report) says how many and where they went, and a job that
+//     returned nil gets ExitLost instead of ExitOK (unless Job.AllowLoss).
+//     The end event was written before the sinks were closed and cannot say
+//     this; the line and the exit code do. A failure, panic or signal keeps
+//     its own exit code.
 //
 // job runs on its own goroutine: a panic is recovered only on that
 // goroutine, not on goroutines the job starts.
@@ -155,6 +176,7 @@ func RunJob(ctx context.Context, log *Logger, job Job) (exitCode int) {
 		defer signal.Stop(sigCh)
 	}
 
+	lost0 := log.losses()
 	runCtx, runID := startRun(ctx, &cfg)
 	jobCtx, cancel := context.WithCancel(runCtx)
 	defer cancel()
@@ -201,6 +223,11 @@ wait:
 		select {
 		case res = <-done:
 			returned = true
+			// The parent's cancellation reaches the job's context directly:
+			// the job may return before this loop saw parentDone.
+			if firstSig == nil && parentErr == nil && ctx.Err() != nil {
+				parentErr = context.Cause(ctx)
+			}
 			break wait
 		case sig := <-sigCh:
 			signals++
@@ -277,8 +304,38 @@ wait:
 		})
 	}
 
-	closeWithin(log, cfg.flush, sigCh, &signals)
+	closed := closeWithin(log, cfg.flush, sigCh, &signals)
+	if log == nil {
+		return exitCode
+	}
+	lost := log.losses()
+	lost.Dropped -= min(lost.Dropped, lost0.Dropped)
+	lost.DeadLettered -= min(lost.DeadLettered, lost0.DeadLettered)
+	lost.Undelivered -= min(lost.Undelivered, lost0.Undelivered)
+	if lost.Total() == 0 {
+		return exitCode
+	}
+	if exitCode == ExitOK && !job.AllowLoss {
+		exitCode = ExitLost
+	}
+	w := job.Report
+	if w == nil {
+		w = os.Stderr
+	}
+	note := ""
+	if !closed {
+		note = " (closing did not finish: events still queued are not counted)"
+	}
+	fmt.Fprintf(w, "pipelog: job %s: %s%s; exit code %d\n", name, lost, note, exitCode)
 	return exitCode
+}
+
+// losses are the Logger's undelivered events since New (zero for nil).
+func (l *Logger) losses() sink.Losses {
+	if l == nil {
+		return sink.Losses{}
+	}
+	return l.h.C.Losses()
 }
 
 // startRun returns ctx carrying the run's correlation/trace values, worker
@@ -306,12 +363,13 @@ func startRun(ctx context.Context, cfg *jobConfig) (context.Context, string) {
 	return ctx, runID
 }
 
-// closeWithin closes log within timeout. A signal arriving while it does
-// (the run's second or later) cuts it short; a sink that ignores its context
-// is not waited for past the timeout.
-func closeWithin(log *Logger, timeout time.Duration, sigCh chan os.Signal, signals *int) {
+// closeWithin closes log within timeout and reports whether Close
+// returned. A signal arriving while it does (the run's second or later)
+// cuts it short; a sink that ignores its context is not waited for past the
+// timeout.
+func closeWithin(log *Logger, timeout time.Duration, sigCh chan os.Signal, signals *int) bool {
 	if log == nil {
-		return
+		return true
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
@@ -322,10 +380,10 @@ func closeWithin(log *Logger, timeout time.Duration, sigCh chan os.Signal, signa
 	for {
 		select {
 		case err := <-done:
-			if err != nil {
+			if err != nil && !isOnlyLoss(err) {
 				log.fail(fmt.Errorf("pipelog: RunJob: closing the logger: %w", err))
 			}
-			return
+			return true
 		case sig := <-sigCh:
 			*signals++
 			if *signals >= 2 {
@@ -336,9 +394,22 @@ func closeWithin(log *Logger, timeout time.Duration, sigCh chan os.Signal, signa
 			}
 		case <-hard.C:
 			log.fail(fmt.Errorf("pipelog: RunJob: closing the logger: %w", errCloseAbandoned))
-			return
+			return false
 		}
 	}
+}
+
+// isOnlyLoss reports whether err is nothing but a *sink.LossError, which
+// RunJob reports in its last line instead.
+func isOnlyLoss(err error) bool {
+	var le *sink.LossError
+	if !errors.As(err, &le) {
+		return false
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return len(j.Unwrap()) == 1
+	}
+	return true
 }
 
 var errCloseAbandoned = errors.New("a sink ignored the flush deadline; not waiting for it")

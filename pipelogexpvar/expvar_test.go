@@ -48,7 +48,7 @@ func TestPublish(t *testing.T) {
 	assert.Equal(t, pipelogexpvar.SinkStats{Name: "1:*pipelogexpvar_test.lossy", Dropped: 1, DeadLettered: 2, Undelivered: 3,
 		DeadLetter: "/var/lib/x/dead.ndjson"}, got.Sinks[1])
 	assert.Contains(t, string(vars["pipelog.test"]), `"sink_errors":0`)
-	require.NoError(t, log.Close(context.Background()))
+	require.ErrorIs(t, log.Close(context.Background()), sink.ErrLost, "the lossy sink's losses")
 }
 
 func TestFuncNilLogger(t *testing.T) {

@@ -110,7 +110,7 @@ func TestRegister(t *testing.T) {
 	assert.Equal(t, metricdata.CumulativeTemporality, sum.Temporality)
 
 	// Counters are read at each collection.
-	require.NoError(t, log.Close(ctx))
+	require.ErrorIs(t, log.Close(ctx), sink.ErrLost, "the lossy sink's losses")
 	type Late struct{ event.Base }
 	pipelog.Emit(ctx, log, Late{Base: event.Error("late")})
 	ms = collect(t, reader)

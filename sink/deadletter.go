@@ -3,16 +3,21 @@ package sink
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 )
 
 // DeadLetterFile is a Sink that appends lines to an NDJSON file, created
 // with mode 0640 on the first Write (so a process that never dead-letters
 // never creates the file). It is the default dead letter of Elasticsearch.
+// The first Write prints the file's absolute path to standard error, once,
+// so that whoever runs the program learns where undelivered events are.
 type DeadLetterFile struct {
-	path string
+	path   string
+	notice io.Writer // where the first Write announces the path (tests)
 
 	mu     sync.Mutex
 	f      *os.File
@@ -22,18 +27,33 @@ type DeadLetterFile struct {
 // NewDeadLetterFile returns a dead-letter sink writing to path. Nothing is
 // opened until the first Write.
 func NewDeadLetterFile(path string) *DeadLetterFile {
-	return &DeadLetterFile{path: path}
+	return &DeadLetterFile{path: path, notice: os.Stderr}
 }
 
+// StateDirEnv names the environment variable that sets the directory for
+// what must outlive the process (the default dead letter).
+const StateDirEnv = "PIPELOG_STATE_DIR"
+
 // DefaultDeadLetterPath is the file used when no dead letter is configured:
-// "<executable>.deadletter.ndjson" beside the running executable (or in the
-// working directory when the executable's path is unknown).
+// "<program>.deadletter.ndjson" in the state directory, which is
+// $PIPELOG_STATE_DIR when set and the working directory otherwise, as an
+// absolute path. Never beside the executable: under `go run` that is a
+// temporary directory deleted at exit, and an installed program's
+// directory is usually read-only.
 func DefaultDeadLetterPath() string {
-	exe, err := os.Executable()
-	if err != nil || exe == "" {
-		return "pipelog.deadletter.ndjson"
+	name := "pipelog"
+	if exe, err := os.Executable(); err == nil && exe != "" {
+		name = strings.TrimSuffix(filepath.Base(exe), ".exe")
 	}
-	return filepath.Join(filepath.Dir(exe), filepath.Base(exe)+".deadletter.ndjson")
+	dir := os.Getenv(StateDirEnv)
+	if dir == "" {
+		dir = "."
+	}
+	p := filepath.Join(dir, name+".deadletter.ndjson")
+	if abs, err := filepath.Abs(p); err == nil {
+		p = abs
+	}
+	return p
 }
 
 // Path is the file the sink appends to.
@@ -47,11 +67,21 @@ func (d *DeadLetterFile) Write(p []byte) error {
 		return ErrClosed
 	}
 	if d.f == nil {
-		f, err := os.OpenFile(d.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+		if err := os.MkdirAll(filepath.Dir(d.path), DirMode); err != nil {
+			return fmt.Errorf("sink: dead letter: %w", err)
+		}
+		f, err := os.OpenFile(d.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, FileMode)
 		if err != nil {
 			return fmt.Errorf("sink: dead letter: %w", err)
 		}
 		d.f = f
+		if d.notice != nil {
+			where := d.path
+			if abs, err := filepath.Abs(where); err == nil {
+				where = abs
+			}
+			fmt.Fprintf(d.notice, "pipelog: dead letter: writing events that could not be delivered to %s\n", where)
+		}
 	}
 	if _, err := d.f.Write(p); err != nil {
 		return fmt.Errorf("sink: dead letter: %w", err)

@@ -66,6 +66,20 @@ type FileConfig struct {
 	FlushInterval time.Duration
 	// Sync makes Flush and Close fsync the file after writing.
 	Sync bool
+
+	// CheckInterval is how often, at most, a write first checks that the
+	// path still names the open file (one stat and one fstat), and reopens
+	// it if it was deleted or renamed away without Reopen: 0 means
+	// DefaultFileCheckInterval, negative never. Lines written to a deleted
+	// file before the check noticed are lost; the report says how many
+	// bytes.
+	CheckInterval time.Duration
+	// OnError receives what the sink repaired without failing a call: a
+	// torn last line terminated at open, a short write cut back, the path
+	// reopened after it was deleted or renamed (see Stats for the counts).
+	// Default: print to standard error. It is called with the sink's lock
+	// held: it must not call the sink.
+	OnError func(error)
 }
 
 // rotates reports whether the options need lumberjack. Any of the rotation
@@ -85,12 +99,34 @@ func (o FileConfig) rotates() bool {
 //
 // Without rotation options the sink writes straight to an *os.File opened
 // with O_APPEND; with them it writes through a lumberjack.Logger.
+//
+// What the file looks like after a crash, a full disk or an operator's
+// mistake is documented in file_repair.go: a torn last line is terminated at
+// open, a short write is cut back to the last whole line, a deleted or
+// renamed path is reopened, each counted (Stats) and reported
+// (FileConfig.OnError). Every file it creates is FileMode (or tighter).
 type File struct {
 	lineWriter
 	path string
 	f    *os.File           // without rotation
 	lj   *lumberjack.Logger // with rotation
 	done chan struct{}      // closed by Close
+
+	onError    func(error)
+	checkEvery time.Duration
+	fault      func(p []byte) (int, error) // tests: a failing file layer
+
+	// With mu held:
+	lastCheck  time.Time
+	sinceCheck int64 // bytes written since the last check
+	noCheck    bool  // Reopen's flush: lines before Reopen go to the old file
+	torn       bool  // a fragment could not be cut: start the next write with '\n'
+	ljMax      int64
+	ljSize     int64       // size of lumberjack's file; -1: it opens the path on its next write
+	ljFile     os.FileInfo // lumberjack's file, as last seen
+	closeErr   error       // Close's result, returned again by later Closes
+
+	st fileCounters
 }
 
 var _ Sink = (*File)(nil)
@@ -104,13 +140,17 @@ func NewFile(path string, opts FileConfig) (*File, error) {
 	if err := os.MkdirAll(filepath.Dir(path), DirMode); err != nil {
 		return nil, fmt.Errorf("sink: file %s: %w", path, err)
 	}
-	f, err := openAppend(path)
+	s := &File{path: path, done: make(chan struct{}), onError: opts.OnError,
+		checkEvery: opts.CheckInterval, lastCheck: time.Now()}
+	if s.checkEvery == 0 {
+		s.checkEvery = DefaultFileCheckInterval
+	}
+	s.name = path
+	f, err := s.openAppend()
 	if err != nil {
 		return nil, fmt.Errorf("sink: file %s: %w", path, err)
 	}
 
-	s := &File{path: path, done: make(chan struct{})}
-	s.name = path
 	bufSize := opts.BufferSize
 	if bufSize == 0 {
 		bufSize = DefaultFileBufferSize
@@ -120,13 +160,13 @@ func NewFile(path string, opts FileConfig) (*File, error) {
 		interval = DefaultFlushInterval
 	}
 
-	var w io.Writer
+	var w io.Writer = writeFile{s}
 	if opts.rotates() {
 		// The file now exists with FileMode (or the mode an operator gave
 		// it): lumberjack appends to it and, on rotation, renames it and
 		// creates the next one with the same mode, so backups keep it too.
 		// Left to itself lumberjack would create the first file 0600.
-		if err := f.Close(); err != nil {
+		if err := s.handOver(f); err != nil {
 			return nil, fmt.Errorf("sink: file %s: %w", path, err)
 		}
 		maxMB := opts.MaxSizeMB
@@ -146,26 +186,16 @@ func NewFile(path string, opts FileConfig) (*File, error) {
 		if limit := maxMB << 20; bufSize > limit {
 			bufSize = limit
 		}
-		w = s.lj
+		s.ljMax = int64(maxMB) << 20
 	} else {
 		s.f = f
-		w = fileWriter{s}
 	}
+
 	if opts.Sync {
 		s.syncFn = s.syncLocked
 	}
 	s.init(w, bufSize, interval)
 	return s, nil
-}
-
-// fileWriter writes to the File's current *os.File, which Reopen may
-// swap (under the sink's mutex, as every write happens).
-type fileWriter struct{ s *File }
-
-func (w fileWriter) Write(p []byte) (int, error) { return w.s.f.Write(p) }
-
-func openAppend(path string) (*os.File, error) {
-	return os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, FileMode)
 }
 
 // Path returns the path the sink writes to.
@@ -186,16 +216,17 @@ func (s *File) wrap(err error) error {
 }
 
 // Close flushes the buffered lines, closes the file and reports lines it
-// could not write. A second Close returns nil. The final flush is attempted
-// even if ctx has ended: it is a local write that cannot be abandoned
-// half-way.
+// could not write (counted in Stats and Losses as Undelivered). Every later
+// Close returns the same error. The final flush is attempted even if ctx
+// has ended: it is a local write that cannot be abandoned half-way.
 func (s *File) Close(ctx context.Context) error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		return nil
+		return s.closeErr
 	}
 	err := s.closeLocked()
+	s.st.undelivered.Add(uint64(s.dropped))
 	if s.lj != nil {
 		err = errors.Join(err, s.lj.Close())
 	} else {
@@ -205,9 +236,9 @@ func (s *File) Close(ctx context.Context) error {
 	s.mu.Unlock()
 	s.stopFlusher()
 	if err != nil {
-		return fmt.Errorf("sink: file %s: %w", s.path, err)
+		s.closeErr = fmt.Errorf("sink: file %s: %w", s.path, err)
 	}
-	return nil
+	return s.closeErr
 }
 
 // Reopen flushes the buffered lines and reopens the path, for external
@@ -223,25 +254,11 @@ func (s *File) Reopen() error {
 	if s.closed {
 		return ErrClosed
 	}
+	s.noCheck = true
 	flushErr := s.flushLocked()
-	if err := os.MkdirAll(filepath.Dir(s.path), DirMode); err != nil {
-		return fmt.Errorf("sink: file %s: reopen: %w", s.path, errors.Join(flushErr, err))
-	}
-	nf, err := openAppend(s.path)
-	if err != nil {
-		return fmt.Errorf("sink: file %s: reopen: %w", s.path, errors.Join(flushErr, err))
-	}
-	var closeErr error
-	if s.lj != nil {
-		// The file exists with FileMode; lumberjack opens it on the next
-		// write.
-		closeErr = errors.Join(nf.Close(), s.lj.Close())
-	} else {
-		old := s.f
-		s.f = nf
-		closeErr = old.Close()
-	}
-	if err := errors.Join(flushErr, closeErr); err != nil {
+	s.noCheck = false
+	s.lastCheck, s.sinceCheck = time.Now(), 0
+	if err := errors.Join(flushErr, s.reopenLocked()); err != nil {
 		return fmt.Errorf("sink: file %s: reopen: %w", s.path, err)
 	}
 	return nil

@@ -142,6 +142,7 @@ func BenchmarkFile(b *testing.B) {
 		{"direct256k", "file", FileConfig{BufferSize: 256 << 10}},
 		{"rotate", "file", FileConfig{MaxSizeMB: 100, MaxBackups: 1}},
 		{"devnull", "devnull", FileConfig{}},
+		{"devnull-unbuffered", "devnull", FileConfig{BufferSize: -1}},
 	}
 	for _, m := range modes {
 		b.Run(m.name+"/serial", func(b *testing.B) {

@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -31,6 +32,7 @@ type lineWriter struct {
 	closed  bool
 	syncFn  func() error // called by Flush when set
 	name    string       // a File's path, for errors; "" for a Writer
+	dropped int          // lines closeLocked could not write
 
 	stop        chan struct{} // closed by Close to stop the flusher
 	flusherDone chan struct{} // closed when the flusher has returned
@@ -190,7 +192,8 @@ func (c *lineWriter) closeLocked() error {
 	c.closed = true
 	var err error
 	if ferr := c.flushLocked(); ferr != nil {
-		err = fmt.Errorf("sink: %d bytes not delivered: %w", len(c.buf), ferr)
+		c.dropped = bytes.Count(c.buf, []byte{'\n'})
+		err = fmt.Errorf("sink: %d lines (%d bytes) not delivered: %w", c.dropped, len(c.buf), ferr)
 	} else if c.syncFn != nil {
 		err = c.syncFn()
 	}

@@ -217,7 +217,7 @@ func TestWriterCloseReportsUndelivered(t *testing.T) {
 	require.NoError(t, s.Write([]byte("lost\n")))
 	err := s.Close(context.Background())
 	require.ErrorIs(t, err, boom)
-	assert.Contains(t, err.Error(), "5 bytes not delivered")
+	assert.Contains(t, err.Error(), "(5 bytes) not delivered")
 }
 
 func TestWriterClosed(t *testing.T) {

@@ -136,7 +136,8 @@ func (c *Core) Flush(ctx context.Context) error {
 
 // Close flushes and closes every sink within ctx's deadline. Events emitted
 // later are dropped, counted and reported. Every call returns what the first
-// one did.
+// one did: the sinks' errors and, when events were not delivered, a
+// *sink.LossError.
 func (c *Core) Close(ctx context.Context) error {
 	c.closeMu.Lock()
 	defer c.closeMu.Unlock()
@@ -150,8 +151,24 @@ func (c *Core) Close(ctx context.Context) error {
 			errs = append(errs, &sink.WriteError{Sink: s.s, Err: err})
 		}
 	}
+	if lost := c.Losses(); lost.Total() > 0 {
+		errs = append(errs, &sink.LossError{Losses: lost})
+	}
 	c.closeErr = errors.Join(errs...)
 	return c.closeErr
+}
+
+// Losses are the events not delivered since New: what the sinks report
+// (sink.LossesOf), the events every sink refused (as Undelivered) and
+// those emitted after Close (as Dropped).
+func (c *Core) Losses() sink.Losses {
+	var l sink.Losses
+	for _, s := range c.sinks {
+		l.Add(sink.LossesOf(s.s))
+	}
+	l.Undelivered += c.stats.failed.Load()
+	l.Dropped += c.stats.dropped.Load()
+	return l
 }
 
 // Closed reports whether Close was called.
