@@ -204,7 +204,8 @@ func runCrash(seed uint64, policy SyncPolicy, full FullPolicy) string {
 // acknowledged as durable is delivered, exactly once in the index (by id,
 // as Elasticsearch's create does), nothing delivered differs from what was
 // appended, nothing a persisted checkpoint covers is sent again, and Open
-// never fails. PIPELOG_CRASH_SEED=<n> replays one seed.
+// never fails. PIPELOG_CRASH_SEED=<n> replays one seed; PIPELOG_CRASH_RUNS=<n>
+// sets the runs per policy (default 1000).
 func TestCrashConsistency(t *testing.T) {
 	policies := []struct {
 		name string
@@ -220,6 +221,11 @@ func TestCrashConsistency(t *testing.T) {
 	runs := 1000 // per policy: 5000 crash points, a few seconds
 	if testing.Short() || raceEnabled {
 		runs = 100
+	}
+	if s := os.Getenv("PIPELOG_CRASH_RUNS"); s != "" {
+		v, err := strconv.Atoi(s)
+		require.NoError(t, err)
+		runs = v
 	}
 	base := uint64(time.Now().UnixNano())
 	if s := os.Getenv("PIPELOG_CRASH_SEED"); s != "" {

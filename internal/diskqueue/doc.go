@@ -22,7 +22,9 @@
 //   - SyncBatch (default): before Append returns. Appenders that arrive
 //     while an fsync is running are written and fsynced together by the
 //     next one (group commit), so the fsync rate is bounded by the disk,
-//     not by the event rate.
+//     not by the event rate. A committer goroutine runs the groups back
+//     to back (Manual: the appender that finds no write-out running
+//     leads it); each appender is woken once, by its group's channel.
 //   - SyncInterval: records are written within WriteInterval and fsynced
 //     every SyncInterval; a machine crash loses at most that window (a
 //     process crash loses only what was not yet written: the last
@@ -50,5 +52,15 @@
 //
 // Append is safe for concurrent use. One goroutine reads (Next); Ack may be
 // called from any goroutine. Open starts one goroutine (write-out, fsync
-// interval and checkpoints) unless Config.Manual; Close stops it.
+// interval and checkpoints), and under SyncBatch the committer, unless
+// Config.Manual; Close stops them.
+//
+// # fsync
+//
+// On Linux a segment's Sync is fdatasync(2) (fs_linux.go): segments only
+// grow by appends, and fdatasync flushes the data and the metadata needed
+// to read it back, the file size and block map included (the Linux
+// fdatasync(2) page names a size change as metadata it does flush); what
+// it skips, the timestamps, the queue never reads. Entries in the directory are made
+// durable by fsyncing the directory, as before.
 package diskqueue

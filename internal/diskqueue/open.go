@@ -51,7 +51,7 @@ func Open(cfg Config) (*Queue, Recovery, error) {
 	if cfg.Dir == "" {
 		return nil, Recovery{}, errors.New("diskqueue: no directory")
 	}
-	q := &Queue{cfg: cfg, fs: cfg.FS, notify: make(chan struct{}, 1), done: make(chan struct{}), gen: 1}
+	q := &Queue{cfg: cfg, fs: cfg.FS, notify: make(chan struct{}, 1), done: make(chan struct{})}
 	q.ioCond = sync.NewCond(&q.mu)
 	q.spaceCond = sync.NewCond(&q.mu)
 	if err := q.fs.MkdirAll(cfg.Dir, 0o750); err != nil {
@@ -65,6 +65,11 @@ func Open(cfg Config) (*Queue, Recovery, error) {
 	if !cfg.Manual {
 		q.wg.Add(1)
 		go q.loop()
+		if cfg.Sync == SyncBatch {
+			q.kick = make(chan struct{}, 1)
+			q.wg.Add(1)
+			go q.committer()
+		}
 	}
 	return q, rec, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"time"
 )
@@ -78,6 +79,13 @@ type segment struct {
 
 type span struct{ from, to int64 }
 
+// commit is one group commit: done is closed once every record appended
+// to it is durable, or the write-out failed (err, set before the close).
+type commit struct {
+	done chan struct{}
+	err  error
+}
+
 type pendChunk struct {
 	seg  *segment
 	data []byte
@@ -88,23 +96,25 @@ type Queue struct {
 	cfg Config
 	fs  FS
 
-	mu         sync.Mutex
-	ioCond     *sync.Cond // ioBusy ended, durableGen moved
-	spaceCond  *sync.Cond // bytes freed or closed
-	segs       []*segment // oldest first; the last may be the active one
-	active     *segment
-	pend       []pendChunk
-	free       [][]byte // written chunks' buffers, to reuse
-	pendBytes  int
-	gen        uint64 // generation of pend
-	durableGen uint64 // last generation written and fsynced
-	writtenGen uint64 // last generation written
-	ioBusy     bool
-	ioErr      error
-	diskBytes  int64
-	lastPos    Pos // end of the last appended record
-	closed     bool
-	nextSegID  uint64
+	mu        sync.Mutex
+	ioCond    *sync.Cond // ioBusy ended
+	spaceCond *sync.Cond // bytes freed or closed
+	segs      []*segment // oldest first; the last may be the active one
+	active    *segment
+	pend      []pendChunk
+	free      [][]byte // written chunks' buffers, to reuse
+	pendBytes int
+	// cur is the group commit the SyncBatch appenders since the last
+	// fsync wait for (nil: none waits); the next fsyncing write-out
+	// takes it and closes its channel.
+	cur       *commit
+	ioBusy    bool
+	kick      chan struct{} // to the committer: cur is set (not Manual)
+	ioErr     error
+	diskBytes int64
+	lastPos   Pos // end of the last appended record
+	closed    bool
+	nextSegID uint64
 
 	wfile File // open for appending: the active segment's
 	wseg  *segment
@@ -190,12 +200,36 @@ func (q *Queue) Append(p []byte) error {
 		return ErrTooLarge
 	}
 	q.mu.Lock()
-	defer q.mu.Unlock()
+	c, err := q.appendLocked(p, fl)
+	if c == nil {
+		q.mu.Unlock()
+		return err
+	}
+	if q.cfg.Manual {
+		err = q.leadLocked(c)
+		q.mu.Unlock()
+		return err
+	}
+	// One committer goroutine writes and fsyncs group after group, so
+	// the disk never waits for a woken appender to take the lead; each
+	// appender waits on its group's channel, woken once, without the lock.
+	select {
+	case q.kick <- struct{}{}:
+	default:
+	}
+	q.mu.Unlock()
+	<-c.done
+	return c.err
+}
+
+// appendLocked adds the record to what is pending; under SyncBatch it
+// returns the group commit to wait for.
+func (q *Queue) appendLocked(p []byte, fl int64) (*commit, error) {
 	if q.closed {
-		return ErrClosed
+		return nil, ErrClosed
 	}
 	if q.ioErr != nil {
-		return q.ioErr
+		return nil, q.ioErr
 	}
 	waited := false
 	for q.diskBytes+fl > q.cfg.MaxBytes {
@@ -209,15 +243,15 @@ func (q *Queue) Append(p []byte) error {
 			}
 			q.spaceCond.Wait()
 			if q.closed {
-				return ErrClosed
+				return nil, ErrClosed
 			}
 			if q.ioErr != nil {
-				return q.ioErr
+				return nil, q.ioErr
 			}
 			continue
 		}
 		q.st.dropped++
-		return ErrFull
+		return nil, ErrFull
 	}
 	// Memory bound: while a write (or an fsync) is slow, what waits for
 	// the next one is at most pendMax; then appenders wait for the disk.
@@ -253,18 +287,25 @@ func (q *Queue) Append(p []byte) error {
 	q.st.appended++
 	switch {
 	case q.cfg.Sync == SyncBatch:
-		return q.waitDurableLocked(q.gen)
+		if q.cur == nil {
+			q.cur = &commit{done: make(chan struct{})}
+		}
+		return q.cur, nil
 	case q.pendBytes >= pendLimit && !q.ioBusy:
 		q.writeOutLocked(false)
 	}
-	return nil
+	return nil, nil
 }
 
-// waitDurableLocked waits until generation g is written and fsynced,
-// writing it itself when no one else is (group commit: the leader takes
-// everything appended so far).
-func (q *Queue) waitDurableLocked(g uint64) error {
-	for q.durableGen < g {
+// leadLocked waits until c is durable, writing and fsyncing itself when no
+// one else is (Manual mode: the leader takes everything appended so far).
+func (q *Queue) leadLocked(c *commit) error {
+	for {
+		select {
+		case <-c.done:
+			return c.err
+		default:
+		}
 		if q.ioErr != nil {
 			return q.ioErr
 		}
@@ -274,7 +315,36 @@ func (q *Queue) waitDurableLocked(g uint64) error {
 		}
 		q.writeOutLocked(true)
 	}
-	return q.ioErr
+}
+
+// committer is the goroutine that makes SyncBatch groups durable (not
+// Manual): while a group waits, it writes and fsyncs everything pending;
+// the appenders arriving meanwhile form the next group, taken as soon as
+// this fsync returns.
+func (q *Queue) committer() {
+	defer q.wg.Done()
+	for {
+		select {
+		case <-q.done:
+			return
+		case <-q.kick:
+		}
+		q.mu.Lock()
+		for q.cur != nil {
+			if q.ioBusy {
+				q.ioCond.Wait()
+				continue
+			}
+			q.writeOutLocked(true)
+			// Let the appenders just woken append again before the
+			// next group is taken: the group is then most of the
+			// writers, not the half that arrived during the fsync.
+			q.mu.Unlock()
+			runtime.Gosched()
+			q.mu.Lock()
+		}
+		q.mu.Unlock()
+	}
 }
 
 // writeOutLocked writes everything pending (q.mu held, released during the
@@ -283,8 +353,12 @@ func (q *Queue) writeOutLocked(sync bool) {
 	q.ioBusy = true
 	chunks := q.pend
 	q.pend, q.pendBytes = nil, 0
-	g := q.gen
-	q.gen++
+	var c *commit
+	if sync {
+		// Records written by an earlier write-out without fsync belong
+		// to cur as well: this fsync covers them (same or earlier file).
+		c, q.cur = q.cur, nil
+	}
 	q.mu.Unlock()
 	written, recs, err := q.writeChunks(chunks, sync)
 	q.mu.Lock()
@@ -294,15 +368,23 @@ func (q *Queue) writeOutLocked(sync bool) {
 			q.free = append(q.free, c.data[:0]) // reused: no regrowth per write-out
 		}
 	}
-	q.writtenGen = g
 	if err != nil {
 		if q.ioErr == nil {
 			q.ioErr = fmt.Errorf("diskqueue: %w", err)
 		}
 	} else if sync {
-		q.durableGen = g
 		q.st.fsyncs++
 		q.st.fsyncRecords += int64(recs)
+	}
+	if q.ioErr != nil && q.cur != nil {
+		// Broken: no later write-out takes the group still forming.
+		q.cur.err = q.ioErr
+		close(q.cur.done)
+		q.cur = nil
+	}
+	if c != nil {
+		c.err = q.ioErr
+		close(c.done)
 	}
 	q.ioBusy = false
 	q.ioCond.Broadcast()
