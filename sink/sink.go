@@ -51,14 +51,27 @@ type Sink interface {
 }
 
 // Entry is one line and what the Logger that wrote it knows about it. An
-// Entry and everything it refers to (Line, ID) is valid only during the
-// WriteEntry call; a sink that keeps any of it copies it.
+// Entry and everything it refers to (Line, ID, the trace strings) is valid
+// only during the WriteEntry call; a sink that keeps any of it copies it.
 type Entry struct {
 	Line  []byte      // one complete NDJSON line, ending in '\n'
 	Level event.Level // log.level
 	Time  time.Time   // @timestamp
 	ID    []byte      // event.id: 32 lowercase hex digits, unique per event
 	Name  string      // event.action: the typed event's name; "" for slog and zap lines
+
+	// The trace context the line was encoded with, so that a sink that
+	// routes or tags by it (the Kafka sink's key and headers) need not read
+	// it back from the line. Traced reports that the three fields are set
+	// ("" meaning absent); when it is false they are unknown and a sink
+	// reads the line. TraceID is what the line's trace.id holds: the
+	// trace ID, else the correlation ID. CorrelationID is the context's
+	// correlation ID (the line has it as labels.correlation_id when it
+	// differs from trace.id), not a label of that name set otherwise.
+	Traced        bool
+	TraceID       string // trace.id
+	SpanID        string // span.id
+	CorrelationID string
 }
 
 // EntryWriter is a Sink that takes entries: a Logger calls WriteEntry

@@ -47,5 +47,5 @@ func (c *Core) WriteAttrs(ln *Line, rec *encode.Record, s *Scratch, stack string
 	// What the values' encoding found (s.Attrs.Problems) is written in
 	// Pipelog.encode_errors, as for typed events, not reported to OnError.
 	ln.Buf = c.Enc.AppendAttrs(ln.Buf, rec, &s.Attrs, custom)
-	c.Write(ln, rec.Base.Level, rec.Time, "")
+	c.Write(ln, rec, rec.Base.Level, "")
 }

@@ -229,7 +229,7 @@ func (s *sampler) summarizeSlot(c *Core, sl *sampleSlot, name string, p int, sta
 	if err != nil {
 		c.Fail(err)
 	}
-	c.Write(ln, ev.Level, now, s.summary.Name())
+	c.Write(ln, &rec, ev.Level, s.summary.Name())
 	PutLine(ln)
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"time"
 	"unsafe"
 
 	logctx "github.com/pipelog/pipelog/context"
@@ -86,7 +85,7 @@ func (c *Core) EmitEvent(ctx context.Context, fx *encode.Fixed, ti *encode.Type,
 		c.dropClosed()
 		return
 	}
-	ln.ent = sink.Entry{Line: ln.Buf, Level: level, Time: rec.Time, ID: ln.id[:], Name: ti.Name()}
+	ln.setEntry(&rec, level, ti.Name())
 	c.deliver(ln, level, 0)
 }
 
@@ -157,7 +156,7 @@ func (c *Core) recovered(ln *Line, rec *encode.Record, level event.Level, ti *en
 	}
 	rec.Base.Level = level
 	ln.Buf = c.Enc.AppendFallback(ln.Buf[:0], rec.Time, rec, name, r)
-	c.Write(ln, level, rec.Time, name)
+	c.Write(ln, rec, level, name)
 }
 
 // deliverGuarded is deliver with a guard of its own, for the rare line that
@@ -195,14 +194,27 @@ func (c *Core) Gather(ctx context.Context, rec *encode.Record) {
 	}
 }
 
-// Write hands the line in ln to every sink that takes level. A sink that
-// fails or panics is counted and reported; the others still get the line.
-func (c *Core) Write(ln *Line, level event.Level, t time.Time, name string) {
+// setEntry sets the entry the sinks get for the line in ln, encoded from
+// rec.
+func (ln *Line) setEntry(rec *encode.Record, level event.Level, name string) {
+	c := &rec.Correlation
+	trace := c.TraceID
+	if trace == "" {
+		trace = c.CorrelationID // what trace.id falls back to
+	}
+	ln.ent = sink.Entry{Line: ln.Buf, Level: level, Time: rec.Time, ID: ln.id[:], Name: name,
+		Traced: true, TraceID: trace, SpanID: c.SpanID, CorrelationID: c.CorrelationID}
+}
+
+// Write hands the line in ln, encoded from rec, to every sink that takes
+// level. A sink that fails or panics is counted and reported; the others
+// still get the line.
+func (c *Core) Write(ln *Line, rec *encode.Record, level event.Level, name string) {
 	if c.closed.Load() {
 		c.dropClosed()
 		return
 	}
-	ln.ent = sink.Entry{Line: ln.Buf, Level: level, Time: t, ID: ln.id[:], Name: name}
+	ln.setEntry(rec, level, name)
 	ln.took = false
 	c.deliverGuarded(ln, level, 0)
 }

@@ -7,17 +7,33 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// fill sets the record's value, key and headers from line.
-func (r *rec) fill(line, id []byte, fs *fieldSet) {
+// traceInfo is what a record's key and headers are made of, read from the
+// line (scan) or given by the Logger (sink.Entry): raw field contents, nil
+// when absent.
+type traceInfo struct {
+	key   []byte // nil: a null key
+	trace []byte // trace.id
+	span  []byte // span.id
+	corr  []byte // labels.correlation_id
+}
+
+// scan reads ti from line, the key from KeyField unless id is not nil.
+func (ti *traceInfo) scan(line, id []byte, fs *fieldSet) {
 	var f found
 	find(line, fs, &f)
-	key := id
-	if key == nil {
-		key = keyBytes(f[fKey])
+	ti.key = id
+	if ti.key == nil {
+		ti.key = keyBytes(f[fKey])
 	}
+	ti.trace, ti.span, ti.corr = plainString(f[fTraceID]), plainString(f[fSpanID]), plainString(f[fCorrelation])
+}
+
+// fill sets the record's value, key and headers from line and ti.
+func (r *rec) fill(line []byte, ti *traceInfo) {
+	key := ti.key
 	// One allocation at most: the value, the key, the traceparent (55
 	// bytes) and a correlation ID (at most 128).
-	buf := slices.Grow(r.buf[:0], len(line)+len(key)+55+min(len(f[fCorrelation]), 130))
+	buf := slices.Grow(r.buf[:0], len(line)+len(key)+55+min(len(ti.corr), 130))
 	buf = append(buf, line...)
 	nv := len(buf)
 	var nk int
@@ -27,7 +43,7 @@ func (r *rec) fill(line, id []byte, fs *fieldSet) {
 	}
 	// traceparent "00-<trace-id>-<span-id>-00": the line does not carry
 	// the sampled flag. Only well-formed IDs are copied.
-	trace, span := plainString(f[fTraceID]), plainString(f[fSpanID])
+	trace, span := ti.trace, ti.span
 	var ntp, ntpEnd int
 	if isLowerHex(trace, 32) && isLowerHex(span, 16) {
 		ntp = len(buf)
@@ -38,7 +54,7 @@ func (r *rec) fill(line, id []byte, fs *fieldSet) {
 		buf = append(buf, "-00"...)
 		ntpEnd = len(buf)
 	}
-	corr := plainString(f[fCorrelation])
+	corr := ti.corr
 	if !validCorrelation(corr) {
 		corr = nil
 	}

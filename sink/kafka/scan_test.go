@@ -40,8 +40,10 @@ func TestFillAllocs(t *testing.T) {
 	line := []byte(`{"@timestamp":"2026-12-02T00:55:11.252372Z","log.level":"info","message":"m","event":{"id":"d9a42e5674725dc6ee22905e00000001"},"trace":{"id":"4bf92f3577b34da6a3ce929d0e0e4736"},"span":{"id":"00f067aa0ba902b7"}}`)
 	fs := newFieldSet("event.id")
 	r := new(rec)
-	r.fill(line, nil, &fs)
-	if n := testing.AllocsPerRun(100, func() { r.fill(line, nil, &fs) }); n != 0 {
+	var ti traceInfo
+	ti.scan(line, nil, &fs)
+	r.fill(line, &ti)
+	if n := testing.AllocsPerRun(100, func() { ti.scan(line, nil, &fs); r.fill(line, &ti) }); n != 0 {
 		t.Errorf("fill of a reused record allocates %v times", n)
 	}
 	if string(r.r.Key) != "d9a42e5674725dc6ee22905e00000001" || len(r.r.Headers) != 2 ||

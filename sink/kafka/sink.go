@@ -50,6 +50,13 @@ type Sink struct {
 	onError func(error)
 	recs    sync.Pool
 
+	// promiseFn is s.promise, made once: a method value made per
+	// TryProduce would be an allocation per event.
+	promiseFn func(*kgo.Record, error)
+	// keyFromEntry: KeyField is one WriteEntry can take from a
+	// sink.Entry (event.id, trace.id), so a Logger's line is not scanned.
+	keyFromEntry bool
+
 	q queue
 
 	mu       sync.Mutex
@@ -111,6 +118,8 @@ func New(cfg Config) (*Sink, error) {
 	}
 	s.q.init(cfg)
 	s.recs.New = func() any { return new(rec) }
+	s.promiseFn = s.promise
+	s.keyFromEntry = cfg.KeyField == "event.id" || cfg.KeyField == "trace.id"
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("sink: kafka: %w", err)
@@ -128,13 +137,43 @@ func (s *Sink) Topic() string { return s.cfg.Topic }
 func (s *Sink) Client() *kgo.Client { return s.cl }
 
 // WriteEntry produces e.Line, keyed by e.ID when KeyField is event.id. The
-// line is trusted to be one JSON object, as a Logger encodes it.
+// line is trusted to be one JSON object, as a Logger encodes it. When the
+// entry carries the trace fields (e.Traced) and KeyField is event.id or
+// trace.id, the key and headers come from the entry and the line is not
+// read at all.
 func (s *Sink) WriteEntry(e *sink.Entry) error {
-	var id []byte
-	if s.cfg.KeyField == "event.id" {
-		id = e.ID
+	var ti traceInfo
+	switch {
+	case e.Traced && s.keyFromEntry:
+		ti.fromEntry(e, s.cfg.KeyField)
+	case s.cfg.KeyField == "event.id":
+		ti.scan(e.Line, e.ID, &s.fields)
+	default:
+		ti.scan(e.Line, nil, &s.fields)
 	}
-	return s.produce(e.Line, id)
+	return s.produce(e.Line, &ti)
+}
+
+// fromEntry sets ti from what a Logger knows of e (e.Traced), for
+// keyField event.id or trace.id: what scan would read from e.Line.
+func (ti *traceInfo) fromEntry(e *sink.Entry, keyField string) {
+	*ti = traceInfo{key: e.ID, trace: view(e.TraceID), span: view(e.SpanID)}
+	if keyField == "trace.id" {
+		ti.key = ti.trace
+	}
+	// The line holds labels.correlation_id only when it differs from
+	// trace.id.
+	if e.CorrelationID != e.TraceID {
+		ti.corr = view(e.CorrelationID)
+	}
+}
+
+// view is s as bytes, for reading only (fill copies them).
+func view(s string) []byte {
+	if s == "" {
+		return nil
+	}
+	return unsafe.Slice(unsafe.StringData(s), len(s))
 }
 
 // Write produces a line from elsewhere, after checking that it is one JSON
@@ -149,15 +188,17 @@ func (s *Sink) Write(p []byte) error {
 		s.deadLetterRaw(p)
 		return ErrInvalidLine
 	}
-	return s.produce(p, nil)
+	var ti traceInfo
+	ti.scan(p, nil, &s.fields)
+	return s.produce(p, &ti)
 }
 
-// produce accepts line (with or without its '\n') for delivery; id, when
-// not nil, is the key.
-func (s *Sink) produce(line, id []byte) error {
+// produce accepts line (with or without its '\n') for delivery, keyed and
+// headed from ti.
+func (s *Sink) produce(line []byte, ti *traceInfo) error {
 	line = bytes.TrimRight(line, "\n")
 	r := s.recs.Get().(*rec)
-	r.fill(line, id, &s.fields)
+	r.fill(line, ti)
 	if err := s.q.reserve(r.size); err != nil {
 		s.recs.Put(r)
 		if errors.Is(err, ErrQueueFull) {
@@ -167,7 +208,7 @@ func (s *Sink) produce(line, id []byte) error {
 		return err
 	}
 	s.st.accepted.Add(1)
-	s.cl.TryProduce(context.Background(), &r.r, s.promise)
+	s.cl.TryProduce(context.Background(), &r.r, s.promiseFn)
 	s.q.writers.Add(-1)
 	return nil
 }
@@ -240,7 +281,7 @@ func (s *Sink) retry(r *rec) {
 		delete(s.retrying, r)
 		s.mu.Unlock()
 		if mine {
-			s.cl.TryProduce(context.Background(), &r.r, s.promise)
+			s.cl.TryProduce(context.Background(), &r.r, s.promiseFn)
 		}
 	})
 	s.mu.Unlock()
