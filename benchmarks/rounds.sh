@@ -26,6 +26,10 @@
 # runs nothing and summarises an existing $OUT again, with other BASEs:
 #
 #   OUT=/tmp/rounds.txt benchmarks/rounds.sh . - 0 zerolog pipelog-build-only
+#
+# METRIC (default ns/op) names the unit the medians and ratios are of, for
+# a benchmark that reports one of its own (b.ReportMetric), such as
+# METRIC=cpu-ns/op for sink/kafka's BenchmarkProduce.
 set -euo pipefail
 
 if [ $# -lt 3 ]; then
@@ -59,21 +63,25 @@ else
 fi
 echo
 
-awk -v bases="$*" '
+awk -v bases="$*" -v metric="${METRIC:-ns/op}" '
 function sort(a, n,   i, j, t) { for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t } }
 function median(a, n) { sort(a, n); return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
 function num(x) { return x < 10 ? sprintf("%.2f", x) : x < 100 ? sprintf("%.1f", x) : sprintf("%.0f", x) }
 /^# round / { r = $3 + 0; if (r > nr) nr = r; next }
 /^Benchmark/ && $4 == "ns/op" {
+	# Columns by unit: a benchmark may report metrics of its own.
+	val = ""; bv = ""; av = ""
+	for (j = 4; j <= NF; j++) { if ($j == metric) val = $(j - 1); if ($j == "B/op") bv = $(j - 1); if ($j == "allocs/op") av = $(j - 1) }
+	if (val == "") next
 	name = $1; sub(/-[0-9]+$/, "", name)
-	if (!(name in seen)) { seen[name] = 1; names[++nn] = name; bytes[name] = $5; allocs[name] = $7 }
-	ns[name, r] = $3
-	if ($5 + 0 > bytes[name] + 0) bytes[name] = $5
-	if ($7 + 0 > allocs[name] + 0) allocs[name] = $7
+	if (!(name in seen)) { seen[name] = 1; names[++nn] = name; bytes[name] = bv; allocs[name] = av }
+	ns[name, r] = val
+	if (bv + 0 > bytes[name] + 0) bytes[name] = bv
+	if (av + 0 > allocs[name] + 0) allocs[name] = av
 }
 END {
 	nb = split(bases, base, " ")
-	printf "| benchmark | median ns/op | min–max | B/op | allocs/op |"
+	printf "| benchmark | median %s | min–max | B/op | allocs/op |", metric
 	for (b = 1; b <= nb; b++) printf " ratio to %s: median (min–max) |", base[b]
 	printf "\n|---|---|---|---|---|"
 	for (b = 1; b <= nb; b++) printf "---|"
