@@ -2,6 +2,8 @@ package kafka
 
 import (
 	"testing"
+
+	"github.com/pipelog/pipelog/sink"
 )
 
 func TestFind(t *testing.T) {
@@ -51,4 +53,29 @@ func TestFillAllocs(t *testing.T) {
 		string(r.r.Headers[1].Value) != "4bf92f3577b34da6a3ce929d0e0e4736" || string(r.r.Value) != string(line) {
 		t.Errorf("record %q %q %q", r.r.Key, r.r.Value, r.r.Headers)
 	}
+}
+
+// BenchmarkFill is the sink's own work on one warm line a Logger wrote:
+// the key and headers from the entry (Traced) or from reading the line,
+// and the copy into a reused record.
+func BenchmarkFill(b *testing.B) {
+	line := []byte(`{"@timestamp":"2026-12-02T00:55:11.252372Z","log.level":"info","message":"row loaded","ecs.version":"9.4.0","service":{"name":"bench"},"event":{"action":"RowLoaded","kind":"event","id":"d9a42e5674725dc6ee22905e00000001","dataset":"bench"},"host":{"hostname":"vm"},"process":{"pid":10670},"trace":{"id":"4bf92f3577b34da6a3ce929d0e0e4736"},"span":{"id":"00f067aa0ba902b7"},"Pipelog":{"RowLoaded":{"seq":1,"tenant":"acme"}}}`)
+	e := sink.Entry{Line: line, ID: []byte("d9a42e5674725dc6ee22905e00000001"), Traced: true,
+		TraceID: "4bf92f3577b34da6a3ce929d0e0e4736", SpanID: "00f067aa0ba902b7"}
+	fs := newFieldSet("event.id")
+	r := new(rec)
+	b.Run("entry", func(b *testing.B) {
+		for b.Loop() {
+			var ti traceInfo
+			ti.fromEntry(&e, "event.id")
+			r.fill(line, &ti)
+		}
+	})
+	b.Run("scan", func(b *testing.B) {
+		for b.Loop() {
+			var ti traceInfo
+			ti.scan(line, e.ID, &fs)
+			r.fill(line, &ti)
+		}
+	})
 }
