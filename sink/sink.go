@@ -67,7 +67,8 @@ type Entry struct {
 	// reads the line. TraceID is what the line's trace.id holds: the
 	// trace ID, else the correlation ID. CorrelationID is the context's
 	// correlation ID (the line has it as labels.correlation_id when it
-	// differs from trace.id), not a label of that name set otherwise.
+	// differs from trace.id), not a label of that name the event, the
+	// context's labels or the Logger's fields set.
 	Traced        bool
 	TraceID       string // trace.id
 	SpanID        string // span.id

@@ -67,7 +67,7 @@ func BenchmarkFill(b *testing.B) {
 	b.Run("entry", func(b *testing.B) {
 		for b.Loop() {
 			var ti traceInfo
-			ti.fromEntry(&e, "event.id")
+			ti.ofEntry(&e, true, &fs)
 			r.fill(line, &ti)
 		}
 	})

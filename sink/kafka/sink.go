@@ -140,18 +140,27 @@ func (s *Sink) Client() *kgo.Client { return s.cl }
 // line is trusted to be one JSON object, as a Logger encodes it. When the
 // entry carries the trace fields (e.Traced) and KeyField is event.id or
 // trace.id, the key and headers come from the entry and the line is not
-// read at all.
+// parsed (only searched for a correlation_id label the event set itself,
+// which sends it down Write's path).
 func (s *Sink) WriteEntry(e *sink.Entry) error {
 	var ti traceInfo
-	switch {
-	case e.Traced && s.keyFromEntry:
-		ti.fromEntry(e, s.cfg.KeyField)
-	case s.cfg.KeyField == "event.id":
-		ti.scan(e.Line, e.ID, &s.fields)
-	default:
-		ti.scan(e.Line, nil, &s.fields)
-	}
+	ti.ofEntry(e, s.keyFromEntry, &s.fields)
 	return s.produce(e.Line, &ti)
+}
+
+// ofEntry sets ti for e: from what the Logger knows (e.Traced) when
+// fromEntry (KeyField is event.id or trace.id) and the line holds no
+// correlation label of its own, else by reading the line.
+func (ti *traceInfo) ofEntry(e *sink.Entry, fromEntry bool, fs *fieldSet) {
+	key := fs[fKey]
+	switch {
+	case e.Traced && fromEntry && correlationAsGiven(e):
+		ti.fromEntry(e, key)
+	case key == "event.id":
+		ti.scan(e.Line, e.ID, fs)
+	default:
+		ti.scan(e.Line, nil, fs)
+	}
 }
 
 // fromEntry sets ti from what a Logger knows of e (e.Traced), for
@@ -166,6 +175,29 @@ func (ti *traceInfo) fromEntry(e *sink.Entry, keyField string) {
 	if e.CorrelationID != e.TraceID {
 		ti.corr = view(e.CorrelationID)
 	}
+}
+
+// correlationAsGiven reports whether e.Line's labels.correlation_id is
+// the one e implies (e.CorrelationID when it differs from e.TraceID, else
+// none). An event's own label of that name (an event field, a context or
+// fixed label) is written too, or instead: the line is read then, as
+// Write reads it. The checks look for the key's bytes, which a string
+// value cannot hold unescaped.
+func correlationAsGiven(e *sink.Entry) bool {
+	i := bytes.Index(e.Line, []byte(`correlation_id"`))
+	if i < 0 {
+		return true
+	}
+	if e.CorrelationID == "" || e.CorrelationID == e.TraceID {
+		return false
+	}
+	const key = `"correlation_id":"`
+	i = bytes.Index(e.Line, []byte(key))
+	if i < 0 {
+		return false
+	}
+	v := e.Line[i+len(key):]
+	return len(v) > len(e.CorrelationID) && string(v[:len(e.CorrelationID)]) == e.CorrelationID && v[len(e.CorrelationID)] == '"'
 }
 
 // view is s as bytes, for reading only (fill copies them).
