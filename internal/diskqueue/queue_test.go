@@ -160,3 +160,74 @@ func TestFullPolicies(t *testing.T) {
 		assert.EqualValues(t, 1, q.Stats().Blocked)
 	})
 }
+
+// blockReadFS is the OS file layer whose file reads wait, once armed,
+// until released: a read in progress, held still.
+type blockReadFS struct {
+	FS
+	armed   chan struct{} // receive to hold a read
+	entered chan struct{}
+	release chan struct{}
+}
+
+type blockReadFile struct {
+	File
+	fs *blockReadFS
+}
+
+func (f *blockReadFS) OpenFile(name string, flag int, perm os.FileMode) (File, error) {
+	h, err := f.FS.OpenFile(name, flag, perm)
+	if err != nil {
+		return nil, err
+	}
+	return blockReadFile{h, f}, nil
+}
+
+func (h blockReadFile) ReadAt(p []byte, off int64) (int, error) {
+	select {
+	case <-h.fs.armed:
+		h.fs.entered <- struct{}{}
+		<-h.fs.release
+	default:
+	}
+	return h.File.ReadAt(p, off)
+}
+
+// TestCloseWhileReading: Close while a Next is reading the file (the
+// consumer is stopped by Close, as Next's doc allows) neither pulls the
+// file from under the read (it was: a nil file, a panic in the host
+// program, found by TestCrashConsistencyGroupCommit) nor lets the reader
+// read on after it: the read in progress returns its record, the next
+// one ErrClosed.
+func TestCloseWhileReading(t *testing.T) {
+	fsys := &blockReadFS{FS: OS, armed: make(chan struct{}, 1), entered: make(chan struct{}), release: make(chan struct{})}
+	q, _, err := Open(Config{Dir: t.TempDir(), FS: fsys, Manual: true})
+	require.NoError(t, err)
+	require.NoError(t, q.Append([]byte("r1|abc")))
+	fsys.armed <- struct{}{}
+	type result struct {
+		data string
+		err  error
+	}
+	got := make(chan result, 1)
+	go func() {
+		r, err := q.Next(context.Background())
+		got <- result{string(r.Data), err}
+	}()
+	<-fsys.entered
+	closed := make(chan error, 1)
+	go func() { closed <- q.Close() }()
+	select {
+	case err := <-closed:
+		t.Fatalf("Close returned during a read: %v", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(fsys.release)
+	res := <-got
+	require.NoError(t, res.err)
+	assert.Equal(t, "r1|abc", res.data)
+	require.NoError(t, <-closed)
+	_, err = q.Next(context.Background())
+	assert.ErrorIs(t, err, ErrClosed)
+	assert.Zero(t, q.Stats().Corrupt)
+}
