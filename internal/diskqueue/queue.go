@@ -117,6 +117,8 @@ type Queue struct {
 	nextSegID uint64
 
 	wfile File // open for appending: the active segment's
+	// wseg is wfile's segment: written by the write-out (the goroutine
+	// that set ioBusy) under mu, as Checkpoint and DropOldest read it.
 	wseg  *segment
 	dirty []uint64 // segments closed without fsync (SyncNone), for Sync
 
@@ -416,13 +418,15 @@ func (q *Queue) writeChunks(chunks []pendChunk, sync bool) (written []int64, rec
 				if err = q.wfile.Close(); err != nil {
 					return written, records, err
 				}
-				q.wfile, q.wseg = nil, nil
+				q.wfile = nil
+				q.setWseg(nil)
 			}
 			f, err := q.fs.OpenFile(q.segPath(c.seg.id), os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o640)
 			if err != nil {
 				return written, records, err
 			}
-			q.wfile, q.wseg = f, c.seg
+			q.wfile = f
+			q.setWseg(c.seg)
 			if err = q.fs.SyncDir(q.cfg.Dir); err != nil {
 				return written, records, err
 			}
@@ -457,6 +461,12 @@ func (q *Queue) writeChunks(chunks []pendChunk, sync bool) (written []int64, rec
 		err = q.wfile.Sync()
 	}
 	return written, records, err
+}
+
+func (q *Queue) setWseg(s *segment) {
+	q.mu.Lock()
+	q.wseg = s
+	q.mu.Unlock()
 }
 
 func countFrames(b []byte) int {
