@@ -521,7 +521,10 @@ func (q *Queue) LastPos() Pos {
 func (q *Queue) dropOldestLocked() bool {
 	var s *segment
 	for _, c := range q.segs {
-		if c.sealed && c != q.wseg {
+		// Written out entirely: a segment whose records still wait
+		// for (or are in) a write-out would be created after its
+		// removal, outside the bound, and read again at the next Open.
+		if c.sealed && c != q.wseg && c.written == c.size {
 			s = c
 			break
 		}

@@ -161,36 +161,54 @@ func TestFullPolicies(t *testing.T) {
 	})
 }
 
-// blockReadFS is the OS file layer whose file reads wait, once armed,
-// until released: a read in progress, held still.
-type blockReadFS struct {
+// holdFS is the OS file layer whose next file read (op "read") or fsync
+// (op "sync"), once armed, waits until released: an operation in
+// progress, held still.
+type holdFS struct {
 	FS
-	armed   chan struct{} // receive to hold a read
+	op      string
+	armed   chan struct{} // receive to hold the next op
 	entered chan struct{}
 	release chan struct{}
 }
 
-type blockReadFile struct {
-	File
-	fs *blockReadFS
+func newHoldFS(op string) *holdFS {
+	return &holdFS{FS: OS, op: op, armed: make(chan struct{}, 1), entered: make(chan struct{}), release: make(chan struct{})}
 }
 
-func (f *blockReadFS) OpenFile(name string, flag int, perm os.FileMode) (File, error) {
+type holdFile struct {
+	File
+	fs *holdFS
+}
+
+func (f *holdFS) OpenFile(name string, flag int, perm os.FileMode) (File, error) {
 	h, err := f.FS.OpenFile(name, flag, perm)
 	if err != nil {
 		return nil, err
 	}
-	return blockReadFile{h, f}, nil
+	return holdFile{h, f}, nil
 }
 
-func (h blockReadFile) ReadAt(p []byte, off int64) (int, error) {
+func (h holdFile) hold(op string) {
+	if h.fs.op != op {
+		return
+	}
 	select {
 	case <-h.fs.armed:
 		h.fs.entered <- struct{}{}
 		<-h.fs.release
 	default:
 	}
+}
+
+func (h holdFile) ReadAt(p []byte, off int64) (int, error) {
+	h.hold("read")
 	return h.File.ReadAt(p, off)
+}
+
+func (h holdFile) Sync() error {
+	h.hold("sync")
+	return h.File.Sync()
 }
 
 // TestCloseWhileReading: Close while a Next is reading the file (the
@@ -200,7 +218,7 @@ func (h blockReadFile) ReadAt(p []byte, off int64) (int, error) {
 // read on after it: the read in progress returns its record, the next
 // one ErrClosed.
 func TestCloseWhileReading(t *testing.T) {
-	fsys := &blockReadFS{FS: OS, armed: make(chan struct{}, 1), entered: make(chan struct{}), release: make(chan struct{})}
+	fsys := newHoldFS("read")
 	q, _, err := Open(Config{Dir: t.TempDir(), FS: fsys, Manual: true})
 	require.NoError(t, err)
 	require.NoError(t, q.Append([]byte("r1|abc")))
@@ -230,4 +248,48 @@ func TestCloseWhileReading(t *testing.T) {
 	_, err = q.Next(context.Background())
 	assert.ErrorIs(t, err, ErrClosed)
 	assert.Zero(t, q.Stats().Corrupt)
+}
+
+// TestDropOldestWhileWriting: under DropOldest, a segment whose records
+// wait for the committer (not yet written) is not the one dropped: the
+// drop would remove a file not yet created, the write-out then create it,
+// and its records, counted as dropped, be outside the byte bound and sent
+// again after a restart.
+func TestDropOldestWhileWriting(t *testing.T) {
+	dir := t.TempDir()
+	fsys := newHoldFS("sync")
+	rec := func(i int) []byte { return fmt.Appendf(nil, "%d|%030d", i, i) } // 40-byte frames
+	q, _, err := Open(Config{Dir: dir, FS: fsys, Full: DropOldest, SegmentBytes: 80, MaxBytes: 200})
+	require.NoError(t, err)
+	fsys.armed <- struct{}{}
+	errs := make(chan error, 8)
+	appendAsync := func(i int) {
+		go func() { errs <- q.Append(rec(i)) }()
+		for q.Stats().Appended+q.Stats().Dropped < int64(i) {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	appendAsync(1) // segment 1, its fsync held
+	<-fsys.entered
+	for i := 2; i <= 6; i++ { // 2: segment 1; 3, 4: segment 2; 5, 6: segment 3 (full at 6)
+		appendAsync(i)
+	}
+	close(fsys.release)
+	for range 6 {
+		<-errs
+	}
+	st := q.Stats()
+	require.NoError(t, q.Close())
+	var onDisk int64
+	names, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	for _, n := range names {
+		if filepath.Ext(n.Name()) == ".seg" {
+			fi, err := n.Info()
+			require.NoError(t, err)
+			onDisk += fi.Size()
+		}
+	}
+	assert.Equal(t, st.DiskBytes, onDisk, "segment bytes on disk vs the queue's count (dropped oldest: %d)", st.DroppedOldest)
+	assert.LessOrEqual(t, onDisk, int64(200))
 }
