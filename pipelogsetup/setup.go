@@ -273,37 +273,10 @@ func (c *connFlags) config(def elasticsearch.Config) (elasticsearch.Config, erro
 	return cfg, nil
 }
 
-// ConnectionFromEnv returns def with what the environment sets:
-// ELASTICSEARCH_URL (comma-separated), ELASTIC_CLOUD_ID, ELASTIC_API_KEY,
-// ELASTICSEARCH_USERNAME, ELASTICSEARCH_PASSWORD,
-// ELASTICSEARCH_SERVICE_TOKEN and ELASTICSEARCH_CA_CERT (a PEM file). It
-// stands in for the sink's own reading of the environment, which is to
-// replace it.
+// ConnectionFromEnv returns def completed from the environment, as the
+// sink reads it: see elasticsearch.ConfigFromEnv.
 func ConnectionFromEnv(def elasticsearch.Config) (elasticsearch.Config, error) {
-	cfg := def
-	if v := os.Getenv("ELASTICSEARCH_URL"); v != "" && len(cfg.Addresses) == 0 && cfg.CloudID == "" {
-		cfg.Addresses = splitList(v)
-	}
-	if v := os.Getenv("ELASTIC_CLOUD_ID"); v != "" && len(cfg.Addresses) == 0 && cfg.CloudID == "" {
-		cfg.CloudID = v
-	}
-	for _, e := range []struct {
-		name string
-		dst  *string
-	}{{"ELASTIC_API_KEY", &cfg.APIKey}, {"ELASTICSEARCH_USERNAME", &cfg.Username},
-		{"ELASTICSEARCH_PASSWORD", &cfg.Password}, {"ELASTICSEARCH_SERVICE_TOKEN", &cfg.ServiceToken}} {
-		if v := os.Getenv(e.name); v != "" && *e.dst == "" {
-			*e.dst = v
-		}
-	}
-	if path := os.Getenv("ELASTICSEARCH_CA_CERT"); path != "" && len(cfg.CACert) == 0 {
-		pem, err := os.ReadFile(path)
-		if err != nil {
-			return cfg, fmt.Errorf("ELASTICSEARCH_CA_CERT: %w", err)
-		}
-		cfg.CACert = pem
-	}
-	return cfg, nil
+	return elasticsearch.ConfigFromEnv(def)
 }
 
 func splitList(s string) []string {

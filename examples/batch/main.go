@@ -6,7 +6,7 @@
 //
 //	go run ./examples/batch                        # the embedded testdata/orders.csv, output in a temp dir
 //	go run ./examples/batch -in orders.csv -out ./out
-//	go run ./examples/batch -es-url http://localhost:9200   # or PIPELOG_ES_URL
+//	go run ./examples/batch -es-url http://localhost:9200   # or PIPELOG_ES_URL, or ELASTICSEARCH_URL / ELASTIC_CLOUD_ID (+ ELASTIC_API_KEY, ELASTICSEARCH_CA_CERT)
 //	go run ./examples/batch -setup --print                  # the data stream's templates (setup.go)
 //
 // Every event of a run shares one trace.id: the run ID that pipelog.RunJob
@@ -102,7 +102,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.in, "in", "", "input CSV `file` (default: the embedded testdata/orders.csv)")
 	fs.StringVar(&o.out, "out", "", "output `directory` (default: a new temporary directory)")
 	fs.StringVar(&o.logPath, "log", "", "log `file` (default: <out>/pipelog-batch.ndjson)")
-	fs.StringVar(&o.esURL, "es-url", os.Getenv("PIPELOG_ES_URL"), "Elasticsearch `URL` to also log to (default: $PIPELOG_ES_URL; empty: off)")
+	fs.StringVar(&o.esURL, "es-url", os.Getenv("PIPELOG_ES_URL"), "Elasticsearch `URL` to also log to (default: $PIPELOG_ES_URL, else $ELASTICSEARCH_URL or $ELASTIC_CLOUD_ID; none: off)")
 	fs.IntVar(&o.batchSize, "batch", 10, "rows per batch")
 	fs.Float64Var(&o.maxReject, "max-reject", 0.5, "fail when more than this fraction of rows is rejected")
 	if err := fs.Parse(args); err != nil {
@@ -133,12 +133,22 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	sinks := []sink.Sink{sink.NewWriter(stdout, sink.WriterConfig{}), file}
-	if o.esURL != "" {
-		es, err := elasticsearch.New(elasticsearch.Config{
-			Addresses:      []string{o.esURL},
+	if o.esURL != "" || os.Getenv(elasticsearch.EnvURL) != "" || os.Getenv(elasticsearch.EnvCloudID) != "" {
+		// The connection comes from the environment as the platform sets
+		// it (ELASTICSEARCH_URL or ELASTIC_CLOUD_ID, ELASTIC_API_KEY, a CA
+		// file...): a secured cluster needs no code change.
+		cfg := elasticsearch.Config{
 			Dataset:        dataset,
 			DeadLetterPath: filepath.Join(o.out, "pipelog-batch.deadletter.ndjson"),
-		})
+		}
+		if o.esURL != "" {
+			cfg.Addresses = []string{o.esURL}
+		}
+		cfg, err = elasticsearch.ConfigFromEnv(cfg)
+		var es *elasticsearch.Sink
+		if err == nil {
+			es, err = elasticsearch.New(cfg)
+		}
 		if err != nil {
 			_ = file.Close(context.Background())
 			fmt.Fprintln(stderr, "batch:", err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"encoding/pem"
 	"os"
 	"path/filepath"
 	"strings"
@@ -186,5 +187,52 @@ func TestBatchCreatesOutDir(t *testing.T) {
 	}
 	if len(parse(t, logs)) == 0 {
 		t.Error("no log lines")
+	}
+}
+
+// With only the environment a platform sets (ELASTICSEARCH_URL to an HTTPS
+// node, ELASTIC_API_KEY, ELASTICSEARCH_CA_CERT for its private CA), the
+// same events reach a secured cluster, with no flag and no code change
+// (issue 12 §3).
+func TestBatchSecuredElasticsearchFromEnv(t *testing.T) {
+	es := esfake.NewTLS()
+	defer es.Close()
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: es.Certificate().Raw})
+	if err := os.WriteFile(ca, pemBytes, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const key = "aWQ6c2VjcmV0LWtleQ==" // base64("id:secret-key"), the encoded form
+	t.Setenv("PIPELOG_ES_URL", "")
+	t.Setenv("ELASTICSEARCH_URL", es.URL)
+	t.Setenv("ELASTIC_API_KEY", key)
+	t.Setenv("ELASTICSEARCH_CA_CERT", ca)
+	code, logs, summary := runBatch(t, "-out", t.TempDir())
+	if code != 0 {
+		t.Fatalf("exit code %d: %s", code, summary)
+	}
+	lines := parse(t, logs)
+	if st := es.Stats(); st.Docs != len(lines) {
+		t.Errorf("Elasticsearch got %+v, want %d docs", st, len(lines))
+	}
+	if _, h := es.LastRequest(); !strings.EqualFold(h.Get("Authorization"), "ApiKey "+key) {
+		t.Errorf("Authorization %q, want the API key from ELASTIC_API_KEY", h.Get("Authorization"))
+	}
+	if strings.Contains(summary, key) || strings.Contains(string(logs), key) {
+		t.Error("the API key was printed")
+	}
+
+	// Without the CA the node's certificate is refused: TLS stays verified.
+	t.Setenv("ELASTICSEARCH_CA_CERT", "")
+	code, _, summary = runBatch(t, "-out", t.TempDir())
+	if code == 0 {
+		t.Errorf("exit 0 against an unverifiable certificate: %s", summary)
+	}
+
+	// A bad value is an error naming its variable.
+	t.Setenv("ELASTICSEARCH_CA_CERT", filepath.Join(t.TempDir(), "missing.pem"))
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"-out", t.TempDir()}, &stdout, &stderr); code == 0 || !strings.Contains(stderr.String(), "ELASTICSEARCH_CA_CERT") {
+		t.Errorf("exit %d, %q: want a failure naming ELASTICSEARCH_CA_CERT", code, stderr.String())
 	}
 }
