@@ -4,6 +4,10 @@
 // The test needs a Filebeat binary in PIPELOG_FILEBEAT (`eval "$(bash
 // .ci/filebeat.sh)"` builds 7.17.29 once and caches it); without it the test
 // skips, except under CI=true, where it fails.
+//
+// It is one file of about 500 lines on purpose: the two scenarios share a
+// harness (the config rewrite, Filebeat's process control, reading its
+// output) that nothing else uses, and reads best beside them.
 package filebeat_test
 
 import (

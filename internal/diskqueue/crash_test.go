@@ -168,8 +168,13 @@ func runCrash(seed uint64, policy SyncPolicy, full FullPolicy) string {
 			return fmt.Sprintf("durable record %s lost (recovery: %s)", id, rec)
 		}
 	}
-	// The queue goes on: a new record after recovery, then a clean
-	// restart re-sends nothing acknowledged.
+	return goOnAfterRecovery(q2, cfg)
+}
+
+// goOnAfterRecovery checks that the queue recovered after a crash (q2,
+// drained and acknowledged, Manual) goes on: a new record after recovery,
+// then a clean restart re-sends nothing acknowledged.
+func goOnAfterRecovery(q2 *Queue, cfg Config) string {
 	if err := q2.Checkpoint(); err != nil {
 		return "checkpoint after recovery: " + err.Error()
 	}
@@ -198,6 +203,24 @@ func runCrash(seed uint64, policy SyncPolicy, full FullPolicy) string {
 	return ""
 }
 
+// crashSeeds returns the first seed and the number of runs: runs by
+// default, PIPELOG_CRASH_RUNS=<n> if set; PIPELOG_CRASH_SEED=<n> replays
+// that one seed.
+func crashSeeds(t *testing.T, runs int) (uint64, int) {
+	if s := os.Getenv("PIPELOG_CRASH_RUNS"); s != "" {
+		v, err := strconv.Atoi(s)
+		require.NoError(t, err)
+		runs = v
+	}
+	base := uint64(time.Now().UnixNano())
+	if s := os.Getenv("PIPELOG_CRASH_SEED"); s != "" {
+		v, err := strconv.ParseUint(s, 10, 64)
+		require.NoError(t, err)
+		base, runs = v, 1
+	}
+	return base, runs
+}
+
 // TestCrashConsistency is the crash-consistency property: at a random
 // crash point the file layer drops what was not fsynced, tears the last
 // surviving write and reorders the rest; after restart every record
@@ -222,17 +245,7 @@ func TestCrashConsistency(t *testing.T) {
 	if testing.Short() || raceEnabled {
 		runs = 100
 	}
-	if s := os.Getenv("PIPELOG_CRASH_RUNS"); s != "" {
-		v, err := strconv.Atoi(s)
-		require.NoError(t, err)
-		runs = v
-	}
-	base := uint64(time.Now().UnixNano())
-	if s := os.Getenv("PIPELOG_CRASH_SEED"); s != "" {
-		v, err := strconv.ParseUint(s, 10, 64)
-		require.NoError(t, err)
-		base, runs = v, 1
-	}
+	base, runs := crashSeeds(t, runs)
 	for _, p := range policies {
 		t.Run(p.name, func(t *testing.T) {
 			for i := range runs {

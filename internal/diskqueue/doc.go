@@ -42,8 +42,8 @@
 // The queue holds at most Config.MaxBytes on disk (framing included). A
 // full queue applies Config.Full: Block (Append waits for acknowledgements
 // to free a segment), DropNewest (Append returns ErrFull) or DropOldest
-// (the oldest sealed segment is deleted; its unread records are counted as
-// dropped). Memory: the records waiting for the next write (outside
+// (the oldest sealed segment written out entirely is deleted; its unread
+// records are counted as dropped). Memory: the records waiting for the next write (outside
 // SyncBatch written out from 1 MiB on; while a write or an fsync is slow,
 // Append waits for the disk beyond 4 MiB), the reader's buffer (one segment
 // at most) and one 24-byte entry per record read and not yet acknowledged.
@@ -51,7 +51,8 @@
 // # Concurrency
 //
 // Append is safe for concurrent use. One goroutine reads (Next); Ack may be
-// called from any goroutine. Open starts one goroutine (write-out, fsync
+// called from any goroutine. Close may run while Next waits or reads: a read
+// in progress completes first, then Next returns ErrClosed. Open starts one goroutine (write-out, fsync
 // interval and checkpoints), and under SyncBatch the committer, unless
 // Config.Manual; Close stops them.
 //

@@ -29,6 +29,7 @@ type faultFS struct {
 	ops     int
 	crashAt int // 0: never
 	crashed bool
+	crashCh chan struct{} // closed at the crash point
 	img     map[string][]byte
 }
 
@@ -54,7 +55,7 @@ type dirOp struct {
 var errCrashed = errors.New("faultfs: crashed")
 
 func newFaultFS(rng *rand.Rand, crashAt int, files map[string][]byte) *faultFS {
-	f := &faultFS{rng: rng, names: map[string]*inode{}, durable: map[string]*inode{}, crashAt: crashAt}
+	f := &faultFS{rng: rng, names: map[string]*inode{}, durable: map[string]*inode{}, crashAt: crashAt, crashCh: make(chan struct{})}
 	for n, b := range files {
 		ino := &inode{cur: append([]byte(nil), b...), synced: append([]byte(nil), b...)}
 		f.names[n], f.durable[n] = ino, ino
@@ -86,6 +87,7 @@ func (f *faultFS) crash() {
 
 func (f *faultFS) crashLocked() {
 	f.crashed = true
+	close(f.crashCh)
 	dir := map[string]*inode{}
 	for n, i := range f.durable {
 		dir[n] = i

@@ -56,6 +56,8 @@ func (q *Queue) Close() error {
 		q.wfile = nil
 	}
 	q.mu.Unlock()
+	q.rd.mu.Lock() // a Next in progress returns first (ErrClosed after it)
 	q.rd.closeFile()
+	q.rd.mu.Unlock()
 	return err
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 )
 
 // Record is one record read back. Data is valid until the next Next.
@@ -18,8 +19,11 @@ type Record struct {
 }
 
 // reader is the state of the one goroutine that calls Next; the fields
-// Append's DropOldest looks at (seg, readInSeg) change under q.mu.
+// Append's DropOldest looks at (seg, readInSeg) change under q.mu. mu is
+// held while a Next runs, except while it waits: Close takes it to close
+// the file, so it never pulls the file from under a read in progress.
 type reader struct {
+	mu        sync.Mutex
 	seg       *segment
 	off       int64
 	readInSeg int
@@ -64,14 +68,20 @@ func (q *Queue) Next(ctx context.Context) (Record, error) {
 // Their Data are valid until the next Next or ReadBatch.
 func (q *Queue) ReadBatch(ctx context.Context, max int, recs []Record) ([]Record, error) {
 	r := &q.rd
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	for {
 		q.mu.Lock()
+		if q.closed {
+			q.mu.Unlock()
+			return recs, ErrClosed
+		}
 		if r.seg == nil || r.seg.removed {
 			r.closeFile()
 			next := q.segAfterLocked(r.seg)
 			if next == nil {
 				q.mu.Unlock()
-				if err := q.wait(ctx); err != nil {
+				if err := q.readWait(ctx); err != nil {
 					return recs, err
 				}
 				continue
@@ -98,7 +108,7 @@ func (q *Queue) ReadBatch(ctx context.Context, max int, recs []Record) ([]Record
 				r.off = written
 			}
 			q.mu.Unlock()
-			if err := q.wait(ctx); err != nil {
+			if err := q.readWait(ctx); err != nil {
 				return recs, err
 			}
 			continue
@@ -111,7 +121,7 @@ func (q *Queue) ReadBatch(ctx context.Context, max int, recs []Record) ([]Record
 		}
 		payload, n, need := parseFrame(b)
 		if n == 0 && need > 0 && r.off+int64(need) > written && !complete {
-			if err := q.wait(ctx); err != nil { // the rest is not written yet
+			if err := q.readWait(ctx); err != nil { // the rest is not written yet
 				return recs, err
 			}
 			continue
@@ -214,6 +224,13 @@ func (q *Queue) segAfterLocked(s *segment) *segment {
 		}
 	}
 	return nil
+}
+
+// readWait is wait for ReadBatch: it lets Close take the reader meanwhile.
+func (q *Queue) readWait(ctx context.Context) error {
+	q.rd.mu.Unlock()
+	defer q.rd.mu.Lock()
+	return q.wait(ctx)
 }
 
 func (q *Queue) wait(ctx context.Context) error {
