@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net"
 	"strconv"
 	"strings"
@@ -108,7 +109,11 @@ type consumed struct {
 func consume(t testing.TB, brokers []string, topic string, want int) []consumed {
 	t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(100*time.Millisecond))
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(100*time.Millisecond),
+		// A consumer started right after a broker restart may first see the
+		// topic without its partitions; refresh metadata often, not after
+		// the default five minutes.
+		kgo.MetadataMaxAge(250*time.Millisecond), kgo.MetadataMinAge(50*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,6 +121,7 @@ func consume(t testing.TB, brokers []string, topic string, want int) []consumed 
 	var out []consumed
 	deadline := time.Now().Add(20 * time.Second)
 	extra := time.Time{}
+	lastErr := ""
 	for {
 		if len(out) >= want && extra.IsZero() {
 			extra = time.Now().Add(300 * time.Millisecond)
@@ -126,6 +132,12 @@ func consume(t testing.TB, brokers []string, topic string, want int) []consumed 
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 		fs := cl.PollFetches(ctx)
 		cancel()
+		for _, e := range fs.Errors() {
+			if !errors.Is(e.Err, context.DeadlineExceeded) && e.Err.Error() != lastErr {
+				lastErr = e.Err.Error()
+				t.Logf("consume %s[%d]: %v", e.Topic, e.Partition, e.Err)
+			}
+		}
 		fs.EachRecord(func(r *kgo.Record) {
 			c := consumed{partition: r.Partition, offset: r.Offset, key: string(r.Key), headers: map[string]string{}}
 			for _, h := range r.Headers {
@@ -142,7 +154,11 @@ func consume(t testing.TB, brokers []string, topic string, want int) []consumed 
 		})
 	}
 	if len(out) < want {
-		t.Fatalf("consumed %d records of %s, want %d", len(out), topic, want)
+		perPartition := map[int32]int{}
+		for _, c := range out {
+			perPartition[c.partition]++
+		}
+		t.Fatalf("consumed %d records of %s, want %d (per partition: %v)", len(out), topic, want, perPartition)
 	}
 	return out
 }

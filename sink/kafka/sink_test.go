@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/pipelog/pipelog"
 	logctx "github.com/pipelog/pipelog/context"
@@ -77,34 +79,50 @@ func TestExactlyOnceInOrderPerPartition(t *testing.T) {
 	}
 }
 
-// TestBrokerRestartMidStream: the broker goes away with records in flight
-// and comes back on the same port with its data; every event arrives once
-// and in order.
-func TestBrokerRestartMidStream(t *testing.T) {
-	dir := t.TempDir()
-	port := freePort(t)
-	opts := []kfake.Opt{kfake.Ports(port), kfake.DataDir(dir), kfake.SeedTopics(2, "logs")}
-	c1, err := kfake.NewCluster(opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	brokers := c1.ListenAddrs()
-	s, dl, _ := newSink(t, brokers, kafka.Config{Linger: time.Millisecond})
+// TestBrokerOutageMidStream: the broker stops answering with records in
+// flight (every connection is closed at its first request, as a broker that
+// went away does) and comes back; every event arrives once and in order.
+//
+// It is not a kfake Close and restart from its DataDir: under load that
+// restart lost about half of the records the first cluster had
+// acknowledged (in about 1 of 15 runs, also with SyncWrites), which says
+// nothing about the sink.
+func TestBrokerOutageMidStream(t *testing.T) {
+	c := newCluster(t, kfake.SeedTopics(2, "logs"))
+	s, dl, _ := newSink(t, c.ListenAddrs(), kafka.Config{Linger: time.Millisecond})
 	log := newLogger(t, s)
 	const n = 2000
 	for i := range n / 2 {
 		pipelog.Emit(context.Background(), log, RowLoaded{Base: event.Info("row loaded"), Seq: i})
 	}
-	c1.Close() // mid-stream: some of the first half is still buffered or in flight
+	var down atomic.Bool
+	var dropped atomic.Int64
+	down.Store(true)
+	// Produce requests only: a connection closed during the first request
+	// (API versions) is what a TLS-only broker does, and franz-go rightly
+	// gives up on it.
+	c.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+		if !down.Load() {
+			c.DropControl()
+			return nil, nil, false
+		}
+		c.KeepControl()
+		dropped.Add(1)
+		return nil, errors.New("broker down"), true // closes the connection
+	})
 	for i := n / 2; i < n; i++ {
 		pipelog.Emit(context.Background(), log, RowLoaded{Base: event.Info("row loaded"), Seq: i})
 	}
-	time.Sleep(200 * time.Millisecond) // producing against a dead broker
-	c2 := newCluster(t, opts...)
+	time.Sleep(300 * time.Millisecond) // producing against a dead broker
+	down.Store(false)
 	if err := s.Flush(ctxTimeout(t, 30*time.Second)); err != nil {
-		t.Fatalf("flush after restart: %v (%v)", err, s.Stats())
+		t.Fatalf("flush after the outage: %v (%v)", err, s.Stats())
 	}
-	recs := consume(t, c2.ListenAddrs(), "logs", n)
+	if dropped.Load() == 0 {
+		t.Fatal("no request met the outage")
+	}
+	t.Logf("after the outage (%d requests refused): %v", dropped.Load(), s.Stats())
+	recs := consume(t, c.ListenAddrs(), "logs", n)
 	checkExactlyOnceInOrder(t, recs, n)
 	if st := s.Stats(); st.Delivered != n || st.DeadLettered != 0 || len(dl.Lines()) != 0 {
 		t.Errorf("stats %v", st)
