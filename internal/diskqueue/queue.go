@@ -94,6 +94,7 @@ type Queue struct {
 	fs  FS
 
 	mu        sync.Mutex
+	ckmu      sync.Mutex // serialises Checkpoint (its ack file and persisted)
 	ioCond    *sync.Cond // ioBusy ended
 	spaceCond *sync.Cond // bytes freed or closed
 	segs      []*segment // oldest first; the last may be the active one

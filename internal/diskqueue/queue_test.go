@@ -250,6 +250,48 @@ func TestCloseWhileReading(t *testing.T) {
 	assert.Zero(t, q.Stats().Corrupt)
 }
 
+// TestConcurrentCheckpoints: a Checkpoint while another is writing the ack
+// file waits for it. Before, the second truncated and rewrote ack.tmp
+// under the first, whose rename then failed (or, at a crash, published a
+// half-written ack: TestCrashConsistencyGroupCommit/dropoldest saw a
+// checkpointed record re-sent once in CI).
+func TestConcurrentCheckpoints(t *testing.T) {
+	fsys := newHoldFS("sync")
+	dir := t.TempDir()
+	q, _, err := Open(Config{Dir: dir, FS: fsys, Manual: true})
+	require.NoError(t, err)
+	defer q.Close()
+	for i := range 3 {
+		require.NoError(t, q.Append([]byte(fmt.Sprintf("r%d|x", i))))
+	}
+	require.NoError(t, q.Sync())
+	r1, err := q.Next(context.Background())
+	require.NoError(t, err)
+	q.Ack(r1.Seq)
+	fsys.armed <- struct{}{} // hold the first checkpoint's fsync of ack.tmp
+	first := make(chan error, 1)
+	go func() { first <- q.Checkpoint() }()
+	<-fsys.entered
+	r2, err := q.Next(context.Background())
+	require.NoError(t, err)
+	q.Ack(r2.Seq)
+	second := make(chan error, 1)
+	go func() { second <- q.Checkpoint() }()
+	select {
+	case err := <-second:
+		t.Errorf("a second Checkpoint ran under the first (returned %v)", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(fsys.release)
+	require.NoError(t, <-first)
+	require.NoError(t, <-second)
+	b, err := os.ReadFile(filepath.Join(dir, "ack"))
+	require.NoError(t, err)
+	p, ok := decodeAck(b)
+	require.True(t, ok, "ack file %q does not decode", b)
+	assert.Equal(t, r2.Pos, p)
+}
+
 // TestDropOldestWhileWriting: under DropOldest, a segment whose records
 // wait for the committer (not yet written) is not the one dropped: the
 // drop would remove a file not yet created, the write-out then create it,

@@ -295,6 +295,12 @@ func (q *Queue) Drained() bool {
 // Checkpoint persists the acknowledged position and removes the segments
 // it covers.
 func (q *Queue) Checkpoint() error {
+	// One checkpoint at a time (the queue's goroutine, Close and a caller
+	// may each run one): two writers of ack.tmp would truncate each
+	// other's file, and the rename of one could publish the other's
+	// half-written ack, lost at a crash although Checkpoint returned nil.
+	q.ckmu.Lock()
+	defer q.ckmu.Unlock()
 	q.amu.Lock()
 	pos, changed := q.ackPos, q.ackChanged
 	q.ackChanged = false
