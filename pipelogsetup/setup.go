@@ -25,13 +25,11 @@ package pipelogsetup
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"reflect"
-	"strings"
 	"time"
 
 	"github.com/pipelog/pipelog/ecs/esmapping"
@@ -75,7 +73,7 @@ type setupFlags struct {
 	esVersion               string
 	attrs                   string
 	timeout                 time.Duration
-	conn                    connFlags
+	conn                    ConnFlags
 }
 
 // Setup runs `pipelog setup` with args (its flags, without the command's
@@ -100,7 +98,7 @@ func (p Program) Setup(ctx context.Context, args []string, stdout, stderr io.Wri
 	fs.BoolVar(&f.force, "force", false, "replace templates or a policy of the same names that pipelog did not create")
 	fs.StringVar(&f.attrs, "attrs", esmapping.AttrsFlattened, "mapping of Pipelog.Attrs (slog/zap attributes): flattened or dynamic")
 	fs.DurationVar(&f.timeout, "timeout", time.Minute, "give up after this long")
-	f.conn.define(fs)
+	f.conn.Define(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -120,14 +118,14 @@ func (p Program) Setup(ctx context.Context, args []string, stdout, stderr io.Wri
 	if f.print {
 		return printBodies(cfg, stdout, stderr)
 	}
-	conn, err := f.conn.config(p.Connection)
+	conn, err := f.conn.Config(p.Connection)
 	if err != nil {
 		fmt.Fprintln(stderr, "pipelog setup:", err)
 		return 2
 	}
 	tr, err := elasticsearch.Transport(conn)
 	if err != nil {
-		fmt.Fprintln(stderr, "pipelog setup:", redact(err, conn))
+		fmt.Fprintln(stderr, "pipelog setup:", elasticsearch.Redact(err, conn))
 		return 1
 	}
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
@@ -137,7 +135,7 @@ func (p Program) Setup(ctx context.Context, args []string, stdout, stderr io.Wri
 		report(stdout, res)
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "pipelog setup:", redact(err, conn))
+		fmt.Fprintln(stderr, "pipelog setup:", elasticsearch.Redact(err, conn))
 		return 1
 	}
 	return 0
@@ -225,12 +223,14 @@ func report(w io.Writer, res *essetup.Result) {
 	}
 }
 
-// connFlags are the connection flags, the sink's Config fields.
-type connFlags struct {
+// ConnFlags are the connection flags of pipelog's commands (setup, replay),
+// the Elasticsearch sink's Config fields.
+type ConnFlags struct {
 	urls, cloudID, apiKey, user, password, token, caFile, fingerprint string
 }
 
-func (c *connFlags) define(fs *flag.FlagSet) {
+// Define adds the flags to fs.
+func (c *ConnFlags) Define(fs *flag.FlagSet) {
 	fs.StringVar(&c.urls, "url", "", "Elasticsearch URLs, comma-separated (default $ELASTICSEARCH_URL, else http://localhost:9200)")
 	fs.StringVar(&c.cloudID, "cloud-id", "", "Elastic Cloud ID (default $ELASTIC_CLOUD_ID)")
 	fs.StringVar(&c.apiKey, "api-key", "", "encoded API key (default $ELASTIC_API_KEY; prefer the variable: flags show in ps)")
@@ -241,28 +241,26 @@ func (c *connFlags) define(fs *flag.FlagSet) {
 	fs.StringVar(&c.fingerprint, "fingerprint", "", "SHA-256 of the cluster's certificate, instead of a CA")
 }
 
-// config is def with the environment, then the flags, on top.
-func (c *connFlags) config(def elasticsearch.Config) (elasticsearch.Config, error) {
-	cfg, err := ConnectionFromEnv(def)
-	if err != nil {
-		return cfg, err
-	}
+// Config returns def with the flags on top, then what both leave empty
+// from the environment (elasticsearch.ConfigFromEnv): flags win over def,
+// def over the environment, and a variable a flag replaces is not read.
+func (c *ConnFlags) Config(def elasticsearch.Config) (elasticsearch.Config, error) {
+	cfg := def
 	if c.urls != "" {
-		cfg.Addresses, cfg.CloudID = splitList(c.urls), ""
+		cfg.Addresses, cfg.CloudID = elasticsearch.SplitAddresses(c.urls), ""
 	}
 	if c.cloudID != "" {
 		cfg.CloudID, cfg.Addresses = c.cloudID, nil
 	}
-	set := func(dst *string, v string) {
-		if v != "" {
-			*dst = v
+	for _, f := range []struct {
+		dst *string
+		v   string
+	}{{&cfg.APIKey, c.apiKey}, {&cfg.Username, c.user}, {&cfg.Password, c.password},
+		{&cfg.ServiceToken, c.token}, {&cfg.CertificateFingerprint, c.fingerprint}} {
+		if f.v != "" {
+			*f.dst = f.v
 		}
 	}
-	set(&cfg.APIKey, c.apiKey)
-	set(&cfg.Username, c.user)
-	set(&cfg.Password, c.password)
-	set(&cfg.ServiceToken, c.token)
-	set(&cfg.CertificateFingerprint, c.fingerprint)
 	if c.caFile != "" {
 		pem, err := os.ReadFile(c.caFile)
 		if err != nil {
@@ -270,44 +268,5 @@ func (c *connFlags) config(def elasticsearch.Config) (elasticsearch.Config, erro
 		}
 		cfg.CACert = pem
 	}
-	return cfg, nil
-}
-
-// ConnectionFromEnv returns def completed from the environment, as the
-// sink reads it: see elasticsearch.ConfigFromEnv.
-func ConnectionFromEnv(def elasticsearch.Config) (elasticsearch.Config, error) {
-	return elasticsearch.ConfigFromEnv(def)
-}
-
-func splitList(s string) []string {
-	var out []string
-	for v := range strings.SplitSeq(s, ",") {
-		if v = strings.TrimSpace(v); v != "" {
-			out = append(out, v)
-		}
-	}
-	return out
-}
-
-// redact removes every credential of cfg from err's text.
-func redact(err error, cfg elasticsearch.Config) error {
-	msg := err.Error()
-	secrets := []string{cfg.APIKey, cfg.Password, cfg.ServiceToken}
-	for _, a := range cfg.Addresses {
-		if at := strings.LastIndexByte(a, '@'); at > 0 {
-			if i := strings.Index(a, "://"); i >= 0 && i+3 < at {
-				secrets = append(secrets, a[i+3:at])
-			}
-		}
-	}
-	changed := false
-	for _, s := range secrets {
-		if len(s) >= 3 && strings.Contains(msg, s) {
-			msg, changed = strings.ReplaceAll(msg, s, "[REDACTED]"), true
-		}
-	}
-	if !changed {
-		return err
-	}
-	return errors.New(msg)
+	return elasticsearch.ConfigFromEnv(cfg)
 }

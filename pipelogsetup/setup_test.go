@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/pem"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -13,7 +15,6 @@ import (
 	"github.com/pipelog/pipelog/event"
 	"github.com/pipelog/pipelog/internal/esfake"
 	"github.com/pipelog/pipelog/pipelogsetup"
-	"github.com/pipelog/pipelog/sink/elasticsearch"
 )
 
 type OrderConsumed struct {
@@ -90,18 +91,33 @@ func TestSetupFromTheEnvironment(t *testing.T) {
 	if code, _, errs := runSetup(t, program); code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	cfg, err := pipelogsetup.ConnectionFromEnv(elasticsearch.Config{})
-	if err != nil || cfg.APIKey != "c2VjcmV0OmtleQ==" || len(cfg.Addresses) != 1 || cfg.Addresses[0] != es.URL {
-		t.Fatalf("%+v %v", cfg, err)
-	}
-	// A program's own connection wins over the environment.
-	cfg, _ = pipelogsetup.ConnectionFromEnv(elasticsearch.Config{Addresses: []string{"http://mine:9200"}, APIKey: "own"})
-	if cfg.Addresses[0] != "http://mine:9200" || cfg.APIKey != "own" {
-		t.Fatalf("%+v", cfg)
-	}
+	// A missing CA file named by the environment is an error naming it.
 	t.Setenv("ELASTICSEARCH_CA_CERT", filepath.Join(t.TempDir(), "missing.pem"))
-	if _, err := pipelogsetup.ConnectionFromEnv(elasticsearch.Config{}); err == nil || !strings.Contains(err.Error(), "ELASTICSEARCH_CA_CERT") {
-		t.Fatalf("%v", err)
+	if code, _, errs := runSetup(t, program); code == 0 || !strings.Contains(errs, "ELASTICSEARCH_CA_CERT") {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+}
+
+// Flags win over the environment, and a variable a flag replaces is not
+// read: bad ELASTICSEARCH_URL, ELASTIC_CLOUD_ID and ELASTICSEARCH_CA_CERT
+// values do not stop a setup whose -url and -ca-cert say otherwise.
+func TestSetupFlagsWinOverTheEnvironment(t *testing.T) {
+	es := esfake.NewCluster("9.1.0")
+	defer es.Close()
+	tls := httptest.NewTLSServer(nil) // any valid certificate: the cluster is plain HTTP
+	tls.Close()
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: tls.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("ELASTICSEARCH_URL", "ftp://nowhere")
+	t.Setenv("ELASTIC_CLOUD_ID", "x:eA==")
+	t.Setenv("ELASTICSEARCH_CA_CERT", filepath.Join(t.TempDir(), "missing.pem"))
+	if code, _, errs := runSetup(t, program, "-url", es.URL+", ", "-ca-cert", ca); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if len(es.Writes()) == 0 {
+		t.Error("nothing was sent to the -url cluster")
 	}
 }
 

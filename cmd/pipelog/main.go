@@ -4,6 +4,7 @@
 //	pipelog help              list the subcommands
 //	pipelog setup [--print]   install a data stream's templates and lifecycle (setup.go)
 //	pipelog mappings          lint the Elasticsearch mapping of the event types (mappings.go)
+//	pipelog replay FILE|DIR   re-send a dead letter or a disk queue under the same _ids (replay.go)
 //
 // Subcommands read the same connection flags and environment variables as
 // the Elasticsearch sink where they talk to a cluster.

@@ -36,15 +36,16 @@ func init() {
 }
 
 type replayFlags struct {
-	url, bulkPath, index, dataset, namespace, failed string
-	timeout                                          time.Duration
+	conn                                        pipelogsetup.ConnFlags
+	bulkPath, index, dataset, namespace, failed string
+	timeout                                     time.Duration
 }
 
 func replay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var f replayFlags
-	fs.StringVar(&f.url, "url", "", "Elasticsearch URLs, comma-separated (default $ELASTICSEARCH_URL, else http://localhost:9200)")
+	f.conn.Define(fs)
 	fs.StringVar(&f.bulkPath, "bulk-path", "", "bulk request path (default /_bulk)")
 	fs.StringVar(&f.index, "index", "", "send everything to this index or data stream (default: a dead letter's _index; for a queue directory the data stream of -dataset/-namespace)")
 	fs.StringVar(&f.dataset, "dataset", "", "data stream dataset of a queue directory's events")
@@ -73,11 +74,8 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	cfg := elasticsearch.Config{BulkPath: f.bulkPath, Index: f.index, Dataset: f.dataset, Namespace: f.namespace,
 		DeadLetterPath: f.failed, BlockWhenFull: true, OnError: func(err error) { fmt.Fprintln(stderr, "pipelog replay:", err) }}
-	if f.url != "" {
-		cfg.Addresses = strings.Split(f.url, ",")
-	}
-	if cfg, err = pipelogsetup.ConnectionFromEnv(cfg); err != nil {
-		fmt.Fprintln(stderr, "pipelog replay:", err)
+	if cfg, err = f.conn.Config(cfg); err != nil {
+		fmt.Fprintln(stderr, "pipelog replay:", elasticsearch.Redact(err, cfg))
 		return 1
 	}
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
@@ -261,9 +259,9 @@ func (r *replayer) finish(ctx context.Context, err error, failed string) int {
 	switch {
 	case err != nil:
 		if errors.Is(err, elasticsearch.ErrPermanent) {
-			fmt.Fprintln(r.stderr, "pipelog replay: stopped:", err)
+			fmt.Fprintln(r.stderr, "pipelog replay: stopped:", elasticsearch.Redact(err, r.cfg))
 		} else {
-			fmt.Fprintln(r.stderr, "pipelog replay:", err)
+			fmt.Fprintln(r.stderr, "pipelog replay:", elasticsearch.Redact(err, r.cfg))
 		}
 		return 1
 	case again > 0 || r.skipped > 0:

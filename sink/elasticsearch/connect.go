@@ -76,11 +76,7 @@ func nodeURLs(addrs []string, cloudID string) ([]*url.URL, error) {
 		}
 		addrs = []string{a}
 	case len(addrs) == 0:
-		for a := range strings.SplitSeq(os.Getenv("ELASTICSEARCH_URL"), ",") {
-			if a = strings.TrimSpace(a); a != "" {
-				addrs = append(addrs, a)
-			}
-		}
+		addrs = SplitAddresses(os.Getenv(EnvURL))
 		if len(addrs) == 0 {
 			addrs = []string{defaultURL}
 		}
@@ -101,6 +97,19 @@ func nodeURLs(addrs []string, cloudID string) ([]*url.URL, error) {
 		urls = append(urls, u)
 	}
 	return urls, nil
+}
+
+// SplitAddresses splits a comma-separated list of node URLs, as
+// ELASTICSEARCH_URL and the -url flags give them, trimming spaces and
+// dropping empty entries.
+func SplitAddresses(s string) []string {
+	var out []string
+	for a := range strings.SplitSeq(s, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // cloudAddress decodes an Elastic Cloud ID, "name:" + base64 of

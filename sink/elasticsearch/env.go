@@ -39,11 +39,7 @@ func ConfigFromEnv(def Config) (Config, error) {
 		case url != "" && cloud != "":
 			errs = append(errs, fmt.Errorf("%s and %s are both set: choose one", EnvURL, EnvCloudID))
 		case url != "":
-			for a := range strings.SplitSeq(url, ",") {
-				if a = strings.TrimSpace(a); a != "" {
-					cfg.Addresses = append(cfg.Addresses, a)
-				}
-			}
+			cfg.Addresses = SplitAddresses(url)
 			if _, err := nodeURLs(cfg.Addresses, ""); err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", EnvURL, err))
 			}
@@ -54,6 +50,10 @@ func ConfigFromEnv(def Config) (Config, error) {
 			cfg.CloudID = cloud
 		}
 	}
+	keyFrom := "Config.APIKey"
+	if def.APIKey == "" {
+		keyFrom = EnvAPIKey
+	}
 	for _, e := range []struct {
 		name string
 		dst  *string
@@ -63,7 +63,7 @@ func ConfigFromEnv(def Config) (Config, error) {
 		}
 	}
 	if strings.Contains(cfg.APIKey, ":") {
-		errs = append(errs, fmt.Errorf("%s: want the encoded key (base64 of id:api_key, the \"encoded\" value Elasticsearch returns), not id:api_key, which is Filebeat's format", EnvAPIKey))
+		errs = append(errs, fmt.Errorf("%s: want the encoded key (base64 of id:api_key, the \"encoded\" value Elasticsearch returns), not id:api_key, which is Filebeat's format", keyFrom))
 	}
 	if path := os.Getenv(EnvCACert); path != "" && len(cfg.CACert) == 0 {
 		b, err := os.ReadFile(path)

@@ -60,16 +60,25 @@ func (e *redactedError) Error() string { return e.msg }
 
 func (e *redactedError) Unwrap() error { return e.kind }
 
-// redact returns err with every credential replaced by "[REDACTED]". The
-// result still matches ErrQueueFull, ErrInvalidLine, sink.ErrClosed and context
-// errors with errors.Is.
-func (s *Sink) redact(err error) error {
+// redact returns err with every credential of the sink's Config replaced
+// by "[REDACTED]" (see Redact).
+func (s *Sink) redact(err error) error { return redactWith(err, s.secrets) }
+
+// Redact returns err with every credential cfg holds (passwords, keys,
+// tokens, the user:password of an address, in plain, escaped and base64
+// forms, and credential headers) replaced by "[REDACTED]", for programs
+// that print errors about a connection, such as pipelog setup and replay.
+// The result still matches ErrQueueFull, ErrInvalidLine, sink.ErrClosed and
+// context errors with errors.Is.
+func Redact(err error, cfg Config) error { return redactWith(err, collectSecrets(cfg)) }
+
+func redactWith(err error, secrets []string) error {
 	if err == nil {
 		return nil
 	}
 	msg := err.Error()
 	changed := false
-	for _, sec := range s.secrets {
+	for _, sec := range secrets {
 		if strings.Contains(msg, sec) {
 			msg = strings.ReplaceAll(msg, sec, "[REDACTED]")
 			changed = true
