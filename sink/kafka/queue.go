@@ -50,7 +50,15 @@ func (q *queue) tryAdd(size int64) bool {
 	if e == 1 || (e <= q.maxEvts && b <= q.maxBytes) {
 		return true
 	}
-	q.release(size)
+	// Undo without waking the waiters: a failed add frees no room (the
+	// events it did not fit beside will wake them when released), and a
+	// wake here would make the caller's own wait return at once, so a
+	// writer waiting on a full queue would spin. Only the queue becoming
+	// empty is signalled, as release does, for Flush.
+	q.bytes.Add(-size)
+	if q.evts.Add(-1) == 0 {
+		q.signal(0)
+	}
 	return false
 }
 
@@ -110,7 +118,12 @@ func (q *queue) waitRoom(size int64) error {
 // release uncounts one event of size and wakes whoever waits.
 func (q *queue) release(size int64) {
 	q.bytes.Add(-size)
-	left := q.evts.Add(-1)
+	q.signal(q.evts.Add(-1))
+}
+
+// signal wakes the waiters for room, and those for an empty queue when left
+// is 0.
+func (q *queue) signal(left int64) {
 	if q.waiters.Load() == 0 {
 		return
 	}

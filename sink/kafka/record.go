@@ -3,6 +3,9 @@ package kafka
 import (
 	"encoding/json"
 	"slices"
+	"unsafe"
+
+	logctx "github.com/pipelog/pipelog/context"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -45,7 +48,8 @@ func (r *rec) fill(line []byte, ti *traceInfo) {
 	// the sampled flag. Only well-formed IDs are copied.
 	trace, span := ti.trace, ti.span
 	var ntp, ntpEnd int
-	if isLowerHex(trace, 32) && isLowerHex(span, 16) {
+	traceOK := isLowerHex(trace, 32)
+	if traceOK && isLowerHex(span, 16) {
 		ntp = len(buf)
 		buf = append(buf, "00-"...)
 		buf = append(buf, trace...)
@@ -58,7 +62,7 @@ func (r *rec) fill(line []byte, ti *traceInfo) {
 	if !validCorrelation(corr) {
 		corr = nil
 	}
-	if corr == nil && isLowerHex(trace, 32) {
+	if corr == nil && traceOK {
 		corr = trace
 	}
 	nc := len(buf)
@@ -113,16 +117,8 @@ func isLowerHex(b []byte, n int) bool {
 	return !zero
 }
 
-// validCorrelation: what logctx accepts as a correlation ID, printable
-// ASCII up to 128 bytes.
+// validCorrelation: what logctx accepts as a correlation ID (logctx.ValidID),
+// so that the consumer's Extract keeps it.
 func validCorrelation(b []byte) bool {
-	if len(b) == 0 || len(b) > 128 {
-		return false
-	}
-	for _, c := range b {
-		if c <= ' ' || c > '~' {
-			return false
-		}
-	}
-	return true
+	return len(b) > 0 && logctx.ValidID(unsafe.String(unsafe.SliceData(b), len(b)))
 }

@@ -13,6 +13,8 @@ import (
 	"time"
 	"unsafe"
 
+	logctx "github.com/pipelog/pipelog/context"
+
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -26,8 +28,8 @@ var (
 
 // Record header names, the ones package logctx (context/) reads and writes.
 const (
-	HeaderTraceparent   = "traceparent"
-	HeaderCorrelationID = "X-Correlation-ID"
+	HeaderTraceparent   = logctx.HeaderTraceparent
+	HeaderCorrelationID = logctx.HeaderCorrelationID
 )
 
 // Dead-letter error types the sink itself assigns; a record the broker
@@ -221,8 +223,8 @@ func (s *Sink) Write(p []byte) error {
 		return ErrInvalidLine
 	}
 	var ti traceInfo
-	ti.scan(p, nil, &s.fields)
-	return s.produce(p, &ti)
+	ti.scan(line, nil, &s.fields)
+	return s.produce(line, &ti) // without its "\r\n": a record's value is the line alone
 }
 
 // produce accepts line (with or without its '\n') for delivery, keyed and
