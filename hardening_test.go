@@ -432,7 +432,8 @@ func TestFixedFieldUnitsAndAddresses(t *testing.T) {
 	l := log.With(pipelog.Field{Key: "process.uptime", Value: 90 * time.Second},
 		pipelog.Field{Key: "host.ip", Value: net.ParseIP("10.1.2.3")},
 		pipelog.Field{Key: "client.ip", Value: "not-an-ip"},
-		pipelog.Field{Key: "http.request.bytes", Value: time.Second})
+		pipelog.Field{Key: "http.request.bytes", Value: time.Second},
+		pipelog.Field{Key: "gen_ai.request.seed", Value: int64(1) << 40}) // ECS integer: 32 bits
 	pipelog.Emit(context.Background(), l, QueryFailed{Base: event.Info("x")})
 	lines := testlog.Lines(t, mem)
 	require.Len(t, lines, 1)
@@ -440,9 +441,11 @@ func TestFixedFieldUnitsAndAddresses(t *testing.T) {
 	assert.Equal(t, "10.1.2.3", testlog.At(lines[0], "host.ip"))
 	testlog.WantAbsent(t, lines[0], "client.ip")
 	testlog.WantAbsent(t, lines[0], "http.request.bytes")
+	testlog.WantAbsent(t, lines[0], "gen_ai.request.seed")
 	require.NotEmpty(t, errs())
-	assert.Contains(t, fmt.Sprint(errs()), "client.ip")
-	assert.Contains(t, fmt.Sprint(errs()), "http.request.bytes")
+	for _, f := range []string{"client.ip", "http.request.bytes", "gen_ai.request.seed"} {
+		assert.Contains(t, fmt.Sprint(errs()), f)
+	}
 }
 
 // A sink that panics does not keep the line from the sinks after it.

@@ -45,10 +45,7 @@ func (l *Logger) statsEvent() event.LoggerStats {
 	s := l.Stats()
 	var lost sink.Losses
 	for _, sk := range l.h.C.Sinks() {
-		o := sink.LossesOf(sk)
-		lost.Dropped += o.Dropped
-		lost.DeadLettered += o.DeadLettered
-		lost.Undelivered += o.Undelivered
+		lost.Add(sink.LossesOf(sk))
 	}
 	return event.LoggerStats{Base: event.Info("pipelog stats"), Kind: "metric",
 		Written: s.Written, Failed: s.Failed, Dropped: s.Dropped, SinkErrors: s.SinkErrors, Errors: s.Errors,

@@ -174,7 +174,7 @@ func New(cfg Config) (*Logger, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pipelog: %w", err)
 	}
-	fx, err := enc.Fix(nil, append(dsFields, encodeFields(cfg.Fields)...))
+	fx, err := enc.Fix(nil, encodeFields(dsFields, cfg.Fields))
 	if err != nil {
 		err = fmt.Errorf("pipelog: Config.Fields: %w", err)
 	}
@@ -185,28 +185,13 @@ func New(cfg Config) (*Logger, error) {
 	return l, err
 }
 
-func encodeFields(fields []Field) []encode.Field {
-	if len(fields) == 0 {
-		return nil
+// encodeFields converts fields into dst (which may be a caller's small
+// buffer: Fix only reads what it is given).
+func encodeFields(dst []encode.Field, fields []Field) []encode.Field {
+	for _, f := range fields {
+		dst = append(dst, encode.Field{Key: f.Key, Value: f.Value})
 	}
-	out := make([]encode.Field, len(fields))
-	for i, f := range fields {
-		out[i] = encode.Field{Key: f.Key, Value: f.Value}
-	}
-	return out
-}
-
-// withFields is encodeFields for With, which is called per unit of work:
-// a few fields are converted in buf, which Fix only reads.
-func withFields(buf *[8]encode.Field, fields []Field) []encode.Field {
-	if len(fields) > len(buf) {
-		return encodeFields(fields)
-	}
-	out := buf[:len(fields)]
-	for i, f := range fields {
-		out[i] = encode.Field{Key: f.Key, Value: f.Value}
-	}
-	return out
+	return dst
 }
 
 // With returns a Logger that also writes fields on every line, sharing l's
@@ -217,8 +202,8 @@ func (l *Logger) With(fields ...Field) *Logger {
 	if l == nil {
 		return nil
 	}
-	var buf [8]encode.Field
-	fx, err := l.h.C.Enc.Fix(l.h.Fixed, withFields(&buf, fields))
+	var buf [8]encode.Field // With is called per unit of work: a few fields convert without allocating
+	fx, err := l.h.C.Enc.Fix(l.h.Fixed, encodeFields(buf[:0], fields))
 	if err != nil {
 		l.h.C.Fail(fmt.Errorf("pipelog: With: %w", err))
 	}

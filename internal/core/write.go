@@ -69,10 +69,7 @@ func (c *Core) EmitEvent(ctx context.Context, fx *encode.Fixed, ti *encode.Type,
 	rec := encode.Record{Time: t, EventID: ln.ID()}
 	ln.stage = stageEncode
 	defer c.finish(ln, &rec, level, ti, p)
-	c.Gather(ctx, &rec)
-	if c.enrich != nil {
-		c.enrichLabels(ctx, ln, &rec)
-	}
+	c.GatherLine(ctx, ln, &rec)
 	if c.Caller {
 		rec.Caller = CallerAt(skip + 1)
 	}

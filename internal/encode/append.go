@@ -271,9 +271,6 @@ func isEmpty(f *field, p, box unsafe.Pointer) bool {
 	case kAddr:
 		return !(*netip.Addr)(p).IsValid()
 	}
-	if f.ecsPath != "" && f.kind == kString { // an empty ECS string says nothing
-		return *(*string)(p) == ""
-	}
 	switch f.kind {
 	case kString:
 		return *(*string)(p) == ""
@@ -305,8 +302,6 @@ func isEmpty(f *field, p, box unsafe.Pointer) bool {
 		return *(*float32)(p) == 0
 	case kFloat64:
 		return *(*float64)(p) == 0
-	case kTime:
-		return (*time.Time)(p).IsZero()
 	case kStringSlice:
 		return len(*(*[]string)(p)) == 0
 	case kPtr:
@@ -376,7 +371,7 @@ func (e *Encoder) appendValue(dst []byte, f *field, p, box unsafe.Pointer, st *s
 		if err == nil {
 			return append(dst, "null"...)
 		}
-		return appendString(dst, e.safeError(err, st), e.max)
+		return appendString(dst, e.errorMessage(err, st), e.max)
 	case kStruct:
 		dst = append(dst, '{')
 		for i := range f.sub {

@@ -53,9 +53,6 @@ func (e *Encoder) errorMessageAt(err error, st *state, depth int) string {
 	return fmt.Sprintf("%T (its Error method panicked)", err)
 }
 
-// safeError is errorMessage, for the callers that predate it.
-func (e *Encoder) safeError(err error, st *state) string { return e.errorMessage(err, st) }
-
 func callError(err error) (s string, panicked any) {
 	defer func() {
 		if r := recover(); r != nil {

@@ -218,8 +218,14 @@ func indexField(fields []Field, key string) int {
 
 // appendFixedValue appends fixedValue's encoding of v to b.
 func (e *Encoder) appendFixedValue(b []byte, path, typ string, v any) ([]byte, error) {
-	if s, ok := v.(string); ok && typ != "ip" && accepts(typ, "string") {
-		return appendString(b, s, e.max), nil // the common case, without a buffer of its own
+	if s, ok := v.(string); ok && accepts(typ, ShapeString) {
+		// The common case, without a buffer of its own.
+		start := len(b)
+		b = appendString(b, s, e.max)
+		if why, ok := fitsOne(ecsFieldTable[path], ShapeString, b[start:]); !ok {
+			return b[:start], errors.New(why)
+		}
+		return b, nil
 	}
 	enc, err := e.fixedValue(path, typ, v)
 	if err != nil {
@@ -256,13 +262,10 @@ func (e *Encoder) fixedValue(path, typ string, v any) ([]byte, error) {
 	if !accepts(typ, shape) {
 		return nil, fmt.Errorf("a %T does not fit ECS type %s", v, typ)
 	}
-	if s, ok := v.(string); ok && typ == "ip" && !isAddr(s) {
-		return nil, fmt.Errorf("%q is not an IP address (ECS type ip)", s)
-	}
-	if ss, ok := v.([]string); ok && typ == "ip" {
-		if i := firstNonAddr(ss); i >= 0 {
-			return nil, fmt.Errorf("%q is not an IP address (ECS type ip)", ss[i])
-		}
+	// The rules adapters' values meet too: addresses, integer ranges,
+	// geo points, object members.
+	if why, ok := fitsOne(ecsFieldTable[path], shape, b); !ok {
+		return nil, errors.New(why)
 	}
 	return b, nil
 }

@@ -356,7 +356,7 @@ func (e *Encoder) run(dst []byte, prog []step, in *input, st *state) []byte {
 			err := *(*error)(unsafe.Add(p, s.off))
 			switch {
 			case err != nil:
-				dst = fused(appendString(keyed(dst, s), e.safeError(err, st), e.max), s)
+				dst = fused(appendString(keyed(dst, s), e.errorMessage(err, st), e.max), s)
 			case !s.omit:
 				dst = fused(append(keyed(dst, s), "null"...), s)
 			}
