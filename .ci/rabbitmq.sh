@@ -21,8 +21,17 @@ if port_open; then
 fi
 
 if ! command -v rabbitmq-server >/dev/null 2>&1; then
-	echo "rabbitmq: $host:$port is closed and rabbitmq-server is not installed" >&2
-	exit 1
+	# A fresh machine without the broker: Debian's package (installing it
+	# may start it; the checks below cover both cases).
+	echo "rabbitmq: not installed; installing Debian's rabbitmq-server" >&2
+	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rabbitmq-server; } >&2 || {
+		echo "rabbitmq: $host:$port is closed and rabbitmq-server could not be installed" >&2
+		exit 1
+	}
+	if port_open; then
+		echo "rabbitmq: listening on $host:$port after the install" >&2
+		exit 0
+	fi
 fi
 
 echo "rabbitmq: starting rabbitmq-server -detached" >&2

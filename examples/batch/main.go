@@ -11,7 +11,9 @@
 //
 // Every event of a run shares one trace.id: the run ID that pipelog.RunJob
 // mints. Standard output carries the NDJSON events only (pipe it to jq); a
-// one-line summary goes to standard error; the exit code is RunJob's (0 ok, 1 failed, 2 panic, 130/143 signal).
+// one-line summary goes to standard error; the exit code is RunJob's (0 ok,
+// 1 failed, 2 panic, 3 events lost, 130/143 signal; 2 also for bad flags,
+// before the job starts).
 package main
 
 import (
