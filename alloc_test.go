@@ -102,3 +102,24 @@ func TestAllocWith(t *testing.T) {
 		t.Errorf("%v allocations per With of two fields, want at most 2", got)
 	}
 }
+
+// AnyEvent has an any field, written by the value walker.
+type AnyEvent struct {
+	event.Base
+	Detail any
+}
+
+// TestAllocAnyField: an any field holding a scalar (or a slice of strings)
+// costs no allocation: the walker's path buffer is only made when a value
+// has members (it used to be made for every any field on every line).
+func TestAllocAnyField(t *testing.T) {
+	testlog.SkipUnderRace(t)
+	log := allocLogger(t, pipelog.Config{})
+	ctx := context.Background()
+	for _, v := range []any{42, "text", []string{"a", "b"}} {
+		ev := AnyEvent{Base: event.Info("m"), Detail: v}
+		if got := testing.AllocsPerRun(500, func() { pipelog.Emit(ctx, log, ev) }); got != 0 {
+			t.Errorf("%T: %v allocations per Emit, want 0", v, got)
+		}
+	}
+}

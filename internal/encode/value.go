@@ -55,14 +55,16 @@ const maxMembers = 1 << 20
 type walker struct {
 	e     *Encoder
 	limit int    // the line's bound (state.limit)
-	path  []byte // output path of the value being written, for notes
+	base  string // output path of the field, for notes
+	path  []byte // the path below base of the value being written
 	notes []string
 }
 
 // newWalker returns a walker for the value at path; call done when it has
-// written it.
+// written it. The path below it grows only when the value has members, so
+// a scalar costs no buffer.
 func (e *Encoder) newWalker(st *state, path string) *walker {
-	return &walker{e: e, limit: st.limit, path: append(make([]byte, 0, len(path)+32), path...)}
+	return &walker{e: e, limit: st.limit, base: path}
 }
 
 // done hands the walker's notes to the line's state.
@@ -71,7 +73,14 @@ func (w *walker) done(st *state) { st.errs = append(st.errs, w.notes...) }
 func (w *walker) over(dst []byte) bool { return w.limit > 0 && len(dst) > w.limit }
 
 func (w *walker) note(format string, args ...any) {
-	w.notes = append(w.notes, string(w.path)+": "+fmt.Sprintf(format, args...))
+	at := w.base
+	if len(w.path) > 0 {
+		if at != "" {
+			at += "."
+		}
+		at += string(w.path)
+	}
+	w.notes = append(w.notes, at+": "+fmt.Sprintf(format, args...))
 }
 
 // push appends key to the path; pop(n) restores it.
