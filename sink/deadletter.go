@@ -30,6 +30,28 @@ func NewDeadLetterFile(path string) *DeadLetterFile {
 	return &DeadLetterFile{path: path, notice: os.Stderr}
 }
 
+// DeadLetterOr returns dl, or when it is nil a DeadLetterFile at path (at
+// DefaultDeadLetterPath when path is empty) and own = true: the sinks'
+// rule for their dead letter, whose Close is then theirs to call.
+func DeadLetterOr(dl Sink, path string) (_ Sink, own bool) {
+	if dl != nil {
+		return dl, false
+	}
+	if path == "" {
+		path = DefaultDeadLetterPath()
+	}
+	return NewDeadLetterFile(path), true
+}
+
+// ReportOr returns onError, or when it is nil a function that prints the
+// error on standard error: the sinks' default for their OnError.
+func ReportOr(onError func(error)) func(error) {
+	if onError != nil {
+		return onError
+	}
+	return func(err error) { fmt.Fprintln(os.Stderr, "pipelog:", err) }
+}
+
 // StateDirEnv names the environment variable that sets the directory for
 // what must outlive the process (the default dead letter).
 const StateDirEnv = "PIPELOG_STATE_DIR"

@@ -106,13 +106,7 @@ func (s *File) terminateTorn(f *os.File) error {
 }
 
 // report hands err to FileConfig.OnError (standard error by default).
-func (s *File) report(err error) {
-	if s.onError != nil {
-		s.onError(err)
-		return
-	}
-	fmt.Fprintln(os.Stderr, "pipelog:", err)
-}
+func (s *File) report(err error) { ReportOr(s.onError)(err) }
 
 // writeFile is the io.Writer the line writer writes batches of whole lines
 // to (with mu held): the open file, or lumberjack. It keeps the output made

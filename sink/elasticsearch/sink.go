@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -131,19 +130,8 @@ func New(cfg Config) (*Sink, error) {
 	s.idPrefix = hex.EncodeToString(rnd[:]) + "-"
 	s.actionPre = []byte(`{"create":{"_index":"` + s.index + `","_id":"`)
 
-	s.dl = cfg.DeadLetter
-	if s.dl == nil {
-		p := cfg.DeadLetterPath
-		if p == "" {
-			p = sink.DefaultDeadLetterPath()
-		}
-		s.dl = sink.NewDeadLetterFile(p)
-		s.ownDL = true
-	}
-	s.onError = cfg.OnError
-	if s.onError == nil {
-		s.onError = func(err error) { fmt.Fprintln(os.Stderr, "pipelog:", err) }
-	}
+	s.dl, s.ownDL = sink.DeadLetterOr(cfg.DeadLetter, cfg.DeadLetterPath)
+	s.onError = sink.ReportOr(cfg.OnError)
 
 	if cfg.QueueDir != "" {
 		if err := s.openDisk(); err != nil {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -105,19 +104,8 @@ func New(cfg Config) (*Sink, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.dl = cfg.DeadLetter
-	if s.dl == nil {
-		p := cfg.DeadLetterPath
-		if p == "" {
-			p = sink.DefaultDeadLetterPath()
-		}
-		s.dl = sink.NewDeadLetterFile(p)
-		s.ownDL = true
-	}
-	s.onError = cfg.OnError
-	if s.onError == nil {
-		s.onError = func(err error) { fmt.Fprintln(os.Stderr, "pipelog:", err) }
-	}
+	s.dl, s.ownDL = sink.DeadLetterOr(cfg.DeadLetter, cfg.DeadLetterPath)
+	s.onError = sink.ReportOr(cfg.OnError)
 	s.q.init(cfg)
 	s.recs.New = func() any { return new(rec) }
 	s.promiseFn = s.promise
