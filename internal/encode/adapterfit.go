@@ -30,6 +30,12 @@ func intBits(typ string) int {
 	return 0
 }
 
+// hasValueRule reports whether values of ECS type typ are checked beyond
+// their JSON shape (addresses, integer ranges, geo points).
+func hasValueRule(typ string) bool {
+	return typ == "ip" || intBits(typ) > 0 || typ == "unsigned_long" || typ == "geo_point"
+}
+
 // fitsOne reports whether the encoded value v (of the given shape, which
 // Placement accepted for f) is a valid value of f's ECS type. When it is
 // not, why says what is wrong, for the note.
@@ -37,7 +43,7 @@ func fitsOne(f ecsFieldEntry, shape string, v []byte) (why string, ok bool) {
 	switch {
 	case shape == ShapeNull || len(v) == 0:
 		return "", true
-	case f.typ != "ip" && intBits(f.typ) == 0 && f.typ != "unsigned_long" && f.typ != "geo_point" && f.objectType == "":
+	case !hasValueRule(f.typ) && f.objectType == "":
 		return "", true // the common case: the shape says all (keyword, text, boolean, date, float)
 	case len(shape) > len("array:") && shape[:len("array:")] == "array:":
 		var elems []json.RawMessage

@@ -222,6 +222,9 @@ func (e *Encoder) appendFixedValue(b []byte, path, typ string, v any) ([]byte, e
 		// The common case, without a buffer of its own.
 		start := len(b)
 		b = appendString(b, s, e.max)
+		if !hasValueRule(typ) { // no second table lookup for a keyword, the usual With field
+			return b, nil
+		}
 		if why, ok := fitsOne(ecsFieldTable[path], ShapeString, b[start:]); !ok {
 			return b[:start], errors.New(why)
 		}
